@@ -1,0 +1,339 @@
+#include <config.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db_internal.h"
+#include "dutydesk/clock.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+int dd_db_current_version(void)
+{
+	return dd_nmigrations;
+}
+
+const char *dd_db_path(const dd_db *db)
+{
+	return db->path;
+}
+
+dd_status dd_db_error(dd_db *db, dd_err *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(db->h);
+	const char *msg = sqlite3_errmsg(db->h);
+	switch (code & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return dd_fail(err, DD_EBUSY,
+			       _("%s: the database %s stayed locked by another program for %d s; try again"),
+			       what, db->path, BUSY_TIMEOUT_MS / 1000);
+	case SQLITE_READONLY:
+		return dd_fail(err, DD_EDB,
+			       _("%s: the database %s is read-only (check the file's and its folder's permissions)"),
+			       what, db->path);
+	case SQLITE_FULL:
+		return dd_fail(err, DD_EIO, _("%s: the disk holding %s is full; nothing was changed"),
+			       what, db->path);
+	case SQLITE_CONSTRAINT:
+		return dd_fail(err, DD_EINVAL, _("%s: %s"), what, msg);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return dd_fail(err, DD_EDB, _("%s: %s is not a valid dutydesk database (%s)"),
+			       what, db->path, msg);
+	default:
+		return dd_fail(err, DD_EDB, _("%s: %s"), what, msg);
+	}
+}
+
+sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err)
+{
+	for (size_t i = 0; i < db->nstmts; i++) {
+		if (db->stmts[i].sql == sql) {
+			sqlite3_stmt *st = db->stmts[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		dd_db_error(db, err, _("preparing a query"));
+		return NULL;
+	}
+	if (db->nstmts == db->capstmts) {
+		db->capstmts = db->capstmts ? db->capstmts * 2 : 32;
+		db->stmts = dd_xrealloc(db->stmts, db->capstmts * sizeof *db->stmts);
+	}
+	db->stmts[db->nstmts++] = (struct stmt_slot){sql, st};
+	return st;
+}
+
+dd_status dd_step_done(dd_db *db, sqlite3_stmt *st, dd_err *err, const char *what)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+		sqlite3_reset(st);
+		return DD_OK;
+	}
+	dd_status s = dd_db_error(db, err, what);
+	sqlite3_reset(st);
+	return s;
+}
+
+void dd_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void dd_bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+	if (id)
+		sqlite3_bind_int64(st, i, id);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+char *dd_col_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	return s ? dd_xstrdup((const char *)s) : NULL;
+}
+
+static int pragma_int(dd_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int dd_db_version(dd_db *db)
+{
+	return pragma_int(db, "PRAGMA user_version");
+}
+
+int64_t dd_db_data_version(dd_db *db)
+{
+	return pragma_int(db, "PRAGMA data_version");
+}
+
+dd_status dd_db_begin(dd_db *db, dd_err *err)
+{
+	if (db->readonly)
+		return dd_fail(err, DD_EDB, _("the database %s is open read-only"), db->path);
+	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return dd_db_error(db, err, _("starting a change"));
+	return DD_OK;
+}
+
+dd_status dd_db_commit(dd_db *db, dd_err *err)
+{
+	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		dd_status s = dd_db_error(db, err, _("saving the change"));
+		dd_db_rollback(db);
+		return s;
+	}
+	return DD_OK;
+}
+
+void dd_db_rollback(dd_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+dd_status dd_db_migrate(dd_db *db, int target, dd_err *err)
+{
+	if (target > dd_nmigrations)
+		target = dd_nmigrations;
+	dd_status s = dd_db_begin(db, err);
+	if (s)
+		return s;
+	/* Read inside the write lock: another process may have just migrated. */
+	int v = dd_db_version(db);
+	if (v > dd_nmigrations) {
+		dd_db_rollback(db);
+		return dd_fail(err, DD_ENEWER,
+			       _("the database %s has schema version %d, written by a newer dutydesk; "
+				 "this dutydesk (%s) knows up to version %d: upgrade dutydesk"),
+			       db->path, v, PACKAGE_VERSION, dd_nmigrations);
+	}
+	for (; v < target; v++) {
+		char *msg = NULL;
+		if (sqlite3_exec(db->h, dd_migrations[v], NULL, NULL, &msg) != SQLITE_OK) {
+			dd_fail(err, DD_EDB, _("migrating %s to schema version %d: %s"), db->path, v + 1,
+				msg ? msg : sqlite3_errmsg(db->h));
+			sqlite3_free(msg);
+			dd_db_rollback(db);
+			return err ? err->status : DD_EDB;
+		}
+		char pragma[48];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+		sqlite3_exec(db->h, pragma, NULL, NULL, NULL);
+	}
+	return dd_db_commit(db, err);
+}
+
+static void make_parent_dir(const char *path)
+{
+	char *dir = dd_xstrdup(path);
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(dir, 0750);
+		*p = '/';
+	}
+	free(dir);
+}
+
+dd_status dd_db_open(dd_db **out, const char *path, unsigned flags, dd_err *err)
+{
+	*out = NULL;
+	struct stat sb;
+	bool exists = stat(path, &sb) == 0;
+	if (!exists && !(flags & DD_DB_CREATE))
+		return dd_fail(err, DD_ENOTFOUND,
+			       _("no database at %s; create one with 'dutydesk init' (or 'dutydesk demo')"),
+			       path);
+	if (exists && !S_ISREG(sb.st_mode))
+		return dd_fail(err, DD_EIO, _("%s is not a regular file"), path);
+	if (!exists)
+		make_parent_dir(path);
+
+	dd_db *db = dd_xcalloc(1, sizeof *db);
+	db->path = dd_xstrdup(path);
+	db->readonly = flags & DD_DB_READONLY;
+	int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (flags & DD_DB_CREATE)
+		oflags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		dd_fail(err, DD_EDB, _("cannot open the database %s: %s"), path,
+			db->h ? sqlite3_errmsg(db->h) : strerror(errno));
+		dd_db_close(&db);
+		return err ? err->status : DD_EDB;
+	}
+	if (!db->readonly && sqlite3_db_readonly(db->h, "main") == 1)
+		db->readonly = true;
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db->h, 1);
+
+	dd_status s = DD_OK;
+	if (pragma_int(db, "PRAGMA schema_version") < 0) {
+		s = dd_db_error(db, err, _("reading the database"));
+		goto fail;
+	}
+	int v = dd_db_version(db);
+	if (v > dd_nmigrations) {
+		s = dd_fail(err, DD_ENEWER,
+			    _("the database %s has schema version %d, written by a newer dutydesk; "
+			      "this dutydesk (%s) knows up to version %d: upgrade dutydesk"),
+			    path, v, PACKAGE_VERSION, dd_nmigrations);
+		goto fail;
+	}
+	if (!db->readonly) {
+		char *msg = NULL;
+		if (sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, &msg) != SQLITE_OK) {
+			s = dd_fail(err, DD_EDB, _("cannot use %s: %s"), path, msg);
+			sqlite3_free(msg);
+			goto fail;
+		}
+		sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	}
+	sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (v < dd_nmigrations) {
+		if (db->readonly) {
+			s = dd_fail(err, DD_EDB,
+				    _("the database %s has schema version %d and needs migrating to %d, "
+				      "but it is read-only; run 'dutydesk init' as its owner"),
+				    path, v, dd_nmigrations);
+			goto fail;
+		}
+		if ((s = dd_db_migrate(db, dd_nmigrations, err)))
+			goto fail;
+	}
+	*out = db;
+	return DD_OK;
+fail:
+	dd_db_close(&db);
+	return s;
+}
+
+void dd_db_close(dd_db **dbp)
+{
+	dd_db *db = *dbp;
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->nstmts; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	free(db->stmts);
+	if (db->h)
+		sqlite3_close(db->h);
+	free(db->path);
+	free(db);
+	*dbp = NULL;
+}
+
+char *dd_setting_get(dd_db *db, const char *key)
+{
+	static const char sql[] = "SELECT value FROM settings WHERE key = ?";
+	sqlite3_stmt *st = dd_stmt(db, sql, NULL);
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	char *v = sqlite3_step(st) == SQLITE_ROW ? dd_col_strdup(st, 0) : NULL;
+	sqlite3_reset(st);
+	return v;
+}
+
+dd_status dd_setting_set(dd_db *db, const char *key, const char *value, dd_err *err)
+{
+	static const char sql[] = "INSERT INTO settings(key, value) VALUES (?, ?) "
+				  "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	return dd_step_done(db, st, err, _("saving a setting"));
+}
+
+dd_status dd_db_check(dd_db *db, dd_buf *report, dd_err *err)
+{
+	dd_status s = DD_OK;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK)
+		return dd_db_error(db, err, _("checking the database"));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+		if (r && strcmp(r, "ok") != 0) {
+			dd_buf_printf(report, _("database: %s\n"), r);
+			s = DD_EDB;
+		}
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+		return dd_db_error(db, err, _("checking the database"));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		dd_buf_printf(report, _("database: row %lld of %s points to a missing row of %s\n"),
+			      (long long)sqlite3_column_int64(st, 1),
+			      (const char *)sqlite3_column_text(st, 0),
+			      (const char *)sqlite3_column_text(st, 2));
+		s = DD_EDB;
+	}
+	sqlite3_finalize(st);
+	if (s)
+		dd_fail(err, s, _("the database has problems"));
+	return s;
+}

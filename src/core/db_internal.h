@@ -1,0 +1,38 @@
+/* Inside the core only: the connection and its statement cache. */
+#ifndef DUTYDESK_DB_INTERNAL_H
+#define DUTYDESK_DB_INTERNAL_H
+
+#include <sqlite3.h>
+#include "dutydesk/db.h"
+
+struct stmt_slot {
+	const char *sql; /* the string literal's address is the key */
+	sqlite3_stmt *st;
+};
+
+struct dd_db {
+	sqlite3 *h;
+	char *path;
+	bool readonly;
+	struct stmt_slot *stmts;
+	size_t nstmts, capstmts;
+};
+
+/* Migrations, in order; migration i takes user_version i to i + 1. */
+extern const char *const dd_migrations[];
+extern const int dd_nmigrations;
+
+/* A prepared statement for the literal sql, reset and with no bindings. */
+sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err);
+/* Maps the connection's last error to a status and a message. */
+dd_status dd_db_error(dd_db *db, dd_err *err, const char *what);
+/* Steps a statement expected to return no row. */
+dd_status dd_step_done(dd_db *db, sqlite3_stmt *st, dd_err *err, const char *what);
+
+/* Binding helpers: NULL or 0-length string, and 0 id, bind NULL. */
+void dd_bind_text(sqlite3_stmt *st, int i, const char *s);
+void dd_bind_id(sqlite3_stmt *st, int i, int64_t id);
+/* A column as a new string, NULL when SQL NULL. */
+char *dd_col_strdup(sqlite3_stmt *st, int i);
+
+#endif

@@ -1,0 +1,1288 @@
+/*
+ * The demo city: a synthetic Pavlodar with its districts, officers,
+ * housing cooperatives, pawnshops, bookmakers, reporters and a history of
+ * reports. Everything comes from one seeded generator, and times are laid
+ * back from dd_now_ms(), so with DUTYDESK_NOW pinned the same seed writes
+ * the same database.
+ *
+ * The city goes through the registry writers; reports go in with one
+ * prepared INSERT each (a million must take well under a minute), their
+ * events through dd_audit_append, so the audit chain is a real one.
+ */
+#include <config.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_internal.h"
+#include "dutydesk/audit.h"
+#include "dutydesk/clock.h"
+#include "dutydesk/demo.h"
+#include "dutydesk/outbox.h"
+#include "dutydesk/registry.h"
+#include "dutydesk/report.h"
+#include "demo_text.h"
+
+#define NDISTRICTS 25
+#define NOFFICERS 122          /* district officers, supervisors aside */
+#define MAXPERDISTRICT 6
+#define NINACTIVE 5
+#define NKSK 130
+#define NPAWN 20
+#define NBOOK 10
+#define NORGS (NKSK + NPAWN + NBOOK)
+#define NCHAIRMEN (NKSK / 2)
+#define NREPORTERS (NCHAIRMEN + NPAWN + NBOOK)
+#define NSTRANGERS 40
+#define NSTREETS 6             /* streets per district */
+#define RING 16                /* recent reports kept per district, for duplicates */
+#define MAXOUTBOX 150          /* queued notifications, at most */
+
+#define MIN_MS 60000LL
+#define HOUR_MS (60 * MIN_MS)
+#define DAY_MS (24 * HOUR_MS)
+#define SPAN_MS (90 * DAY_MS)  /* how far back reports go */
+#define TZ_MS (5 * HOUR_MS)    /* Pavlodar keeps UTC+5 all year */
+
+static const char *const status_codes[] = {
+#define X(e, c, l) c,
+	DD_STATUS_TABLE(X)
+#undef X
+};
+static const char *const action_codes[] = {
+#define X(e, c, l, r) c,
+	DD_ACTION_TABLE(X)
+#undef X
+};
+
+/* --- the generator: xoshiro256**, seeded by splitmix64 -------------------- */
+
+typedef struct rng {
+	uint64_t s[4];
+} rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+/* Uniform in [0, n). */
+static uint32_t below(rng *r, uint32_t n)
+{
+	return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
+}
+
+/* Uniform in [lo, hi]. */
+static int64_t between(rng *r, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+/* Uniform in [0, 1). */
+static double unit(rng *r)
+{
+	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+static bool chance(rng *r, unsigned percent)
+{
+	return below(r, 100) < percent;
+}
+
+static unsigned pick_w(rng *r, const unsigned *w, unsigned n)
+{
+	unsigned total = 0;
+	for (unsigned i = 0; i < n; i++)
+		total += w[i];
+	unsigned x = below(r, total);
+	for (unsigned i = 0; i < n; i++) {
+		if (x < w[i])
+			return i;
+		x -= w[i];
+	}
+	return n - 1;
+}
+
+#define PICK(r, a) ((a)[below(r, NELEM(a))])
+
+/* --- the city in memory ----------------------------------------------------- */
+
+struct officer {
+	int64_t id;
+	char badge[8], name[128], phone[16];
+	int64_t tg;
+	int district;
+	bool active, supervisor;
+};
+
+struct district {
+	int64_t id;
+	char code[8];
+	int street[NSTREETS];
+	int officer[MAXPERDISTRICT], nofficers; /* indexes into city.o */
+	int active[MAXPERDISTRICT], nactive;
+	int supervisor;
+	double lat, lon;
+};
+
+/* The latest reports of a district, for duplicates to point at. */
+struct recent {
+	int64_t id[RING];
+	unsigned char cat[RING];
+	unsigned n;
+};
+
+struct org {
+	int64_t id;
+	dd_org_kind kind;
+	char name[96], address[96];
+	int district, street, house;
+	int reporter; /* index into city.p, -1 when none */
+};
+
+struct reporter {
+	int64_t id;
+	int org;
+	char name[128], profile[96], phone[16];
+	int64_t tg;
+	bool kazakh;
+};
+
+struct stranger {
+	char phone[16];
+	int64_t tg;
+	const char *name;
+	bool kazakh;
+};
+
+struct city {
+	rng r;
+	int64_t now;
+	struct district d[NDISTRICTS];
+	struct officer o[NOFFICERS + NDISTRICTS];
+	int no;
+	struct org g[NORGS];
+	struct reporter p[NREPORTERS];
+	int chairmen[NCHAIRMEN], pawnowners[NPAWN], bookowners[NBOOK];
+	struct stranger s[NSTRANGERS];
+	struct recent recent[NDISTRICTS + 1]; /* [0]: unrouted */
+	/* phones and Telegram ids handed out, to keep them unique */
+	char phones[NOFFICERS + NDISTRICTS + NREPORTERS + NSTRANGERS][16];
+	int nphones;
+	int64_t tgs[NOFFICERS + NDISTRICTS + NREPORTERS + NSTRANGERS];
+	int ntgs;
+	int badges[NOFFICERS + NDISTRICTS];
+};
+
+static void new_phone(struct city *c, char out[16])
+{
+	for (;;) {
+		snprintf(out, 16, "7%s%07u", PICK(&c->r, phone_prefixes), below(&c->r, 10000000));
+		bool dup = false;
+		for (int i = 0; i < c->nphones && !dup; i++)
+			dup = strcmp(c->phones[i], out) == 0;
+		if (!dup)
+			break;
+	}
+	memcpy(c->phones[c->nphones++], out, 16);
+}
+
+static int64_t new_tg(struct city *c)
+{
+	for (;;) {
+		int64_t tg = between(&c->r, 200000000, 7499999999LL);
+		bool dup = false;
+		for (int i = 0; i < c->ntgs && !dup; i++)
+			dup = c->tgs[i] == tg;
+		if (!dup)
+			return c->tgs[c->ntgs++] = tg;
+	}
+}
+
+static void new_badge(struct city *c, int n, char out[8])
+{
+	int b;
+	bool dup;
+	do {
+		b = (int)between(&c->r, 1001, 9899);
+		dup = false;
+		for (int i = 0; i < n && !dup; i++)
+			dup = c->badges[i] == b;
+	} while (dup);
+	c->badges[n] = b;
+	snprintf(out, 8, "%d", b);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* "Surname First Patronymic"; *first (may be NULL) points at the first name. */
+static void new_name(rng *r, bool kazakh, bool female, char *out, size_t size,
+		     const char **first, char *patronymic, size_t psize)
+{
+	const char *sur = kazakh ? PICK(r, surnames_kz) : PICK(r, surnames_ru);
+	const char *fn = kazakh ? (female ? PICK(r, first_kz_f) : PICK(r, first_kz_m))
+				: (female ? PICK(r, first_ru_f) : PICK(r, first_ru_m));
+	char patr[48];
+	if (kazakh)
+		snprintf(patr, sizeof patr, "%s%s", PICK(r, fathers_kz), female ? "овна" : "ович");
+	else
+		snprintf(patr, sizeof patr, "%s", patr_ru[below(r, NELEM(patr_ru))][female]);
+	bool declines = ends_with(sur, "ов") || ends_with(sur, "ев") || ends_with(sur, "ёв") ||
+			ends_with(sur, "ин") || ends_with(sur, "ын");
+	snprintf(out, size, "%s%s %s %s", sur, female && declines ? "а" : "", fn, patr);
+	if (first)
+		*first = fn;
+	if (patronymic)
+		snprintf(patronymic, psize, "%s", patr);
+}
+
+static void street_address(rng *r, const char *street, int house, char *out, size_t size)
+{
+	unsigned v = below(r, 10);
+	if (v < 2)
+		snprintf(out, size, "%s, %d/%u", street, house, 1 + below(r, 4));
+	else if (v < 3)
+		snprintf(out, size, "%s, %d%s", street, house, below(r, 2) ? "А" : "Б");
+	else
+		snprintf(out, size, "%s, %d", street, house);
+}
+
+/* --- the registry: districts, officers, shifts, organisations, reporters --- */
+
+static dd_status put_officer(dd_db *db, struct city *c, struct officer *o, const char *rank,
+			     dd_err *err)
+{
+	dd_officer rec = {
+		.badge = o->badge,
+		.name = o->name,
+		.rank = (char *)rank,
+		.phone = o->phone,
+		.telegram_id = o->tg,
+		.district = c->d[o->district].code,
+		.supervisor = o->supervisor,
+		.active = o->active,
+	};
+	return dd_officer_put(db, &rec, &o->id, err);
+}
+
+static dd_status build_force(dd_db *db, struct city *c, dd_err *err)
+{
+	rng *r = &c->r;
+	dd_status s;
+	int count[NDISTRICTS];
+
+	for (int d = 0; d < NDISTRICTS; d++) {
+		struct district *dd = &c->d[d];
+		snprintf(dd->code, sizeof dd->code, "PVL-%02d", d + 1);
+		/* the centre first, the villages last: a rough ring around it */
+		dd->lat = 52.287 + (double)((d * 37) % 11 - 5) * 0.007 * (1 + d / 12);
+		dd->lon = 76.967 + (double)((d * 53) % 13 - 6) * 0.011 * (1 + d / 12);
+		for (int k = 0; k < NSTREETS; k++)
+			dd->street[k] = (int)below(r, NELEM(streets));
+		if ((s = dd_district_put(db, dd->code, district_names[d], NULL, &dd->id, err)))
+			return s;
+		count[d] = 4;
+	}
+	for (int extra = NOFFICERS - 4 * NDISTRICTS; extra > 0;) {
+		int d = (int)below(r, NDISTRICTS);
+		if (count[d] < MAXPERDISTRICT) {
+			count[d]++;
+			extra--;
+		}
+	}
+
+	for (int d = 0; d < NDISTRICTS; d++) {
+		struct district *dd = &c->d[d];
+		for (int k = 0; k < count[d]; k++) {
+			struct officer *o = &c->o[c->no];
+			o->district = d;
+			o->active = true;
+			new_badge(c, c->no, o->badge);
+			new_name(r, chance(r, 55), chance(r, 12), o->name, sizeof o->name, NULL,
+				 NULL, 0);
+			new_phone(c, o->phone);
+			o->tg = chance(r, 60) ? new_tg(c) : 0;
+			dd->officer[dd->nofficers++] = c->no++;
+		}
+	}
+	/* A few have left; every district keeps at least four. */
+	for (int k = 0, d = (int)below(r, NDISTRICTS); k < NINACTIVE; d = (d + 7) % NDISTRICTS) {
+		struct district *dd = &c->d[d];
+		if (dd->nofficers > 4 && c->o[dd->officer[dd->nofficers - 1]].active) {
+			c->o[dd->officer[dd->nofficers - 1]].active = false;
+			k++;
+		}
+	}
+	for (int i = 0; i < c->no; i++) {
+		struct officer *o = &c->o[i];
+		const char *rank = ranks_officer[pick_w(r, ranks_officer_w, NELEM(ranks_officer_w))];
+		if ((s = put_officer(db, c, o, rank, err)))
+			return s;
+		if (o->active) {
+			struct district *dd = &c->d[o->district];
+			dd->active[dd->nactive++] = i;
+		}
+	}
+
+	for (int d = 0; d < NDISTRICTS; d++) {
+		struct officer *o = &c->o[c->no];
+		o->district = d;
+		o->active = o->supervisor = true;
+		new_badge(c, c->no, o->badge);
+		new_name(r, chance(r, 55), chance(r, 15), o->name, sizeof o->name, NULL, NULL, 0);
+		new_phone(c, o->phone);
+		o->tg = chance(r, 80) ? new_tg(c) : 0;
+		if ((s = put_officer(db, c, o, PICK(r, ranks_supervisor), err)))
+			return s;
+		c->d[d].supervisor = c->no++;
+		if ((s = dd_district_put(db, c->d[d].code, district_names[d], o->badge, NULL, err)))
+			return s;
+	}
+	return DD_OK;
+}
+
+/*
+ * Twelve-hour shifts laid around now, so that whenever the demo is run most
+ * officers are on duty: three in four are inside a shift, the rest finished
+ * one lately or start one soon. Everyone also worked a shift the day before.
+ */
+static dd_status build_shifts(dd_db *db, struct city *c, dd_err *err)
+{
+	rng *r = &c->r;
+	int64_t hour = c->now / HOUR_MS * HOUR_MS;
+	for (int i = 0; i < c->no; i++) {
+		struct officer *o = &c->o[i];
+		if (!o->active)
+			continue;
+		int64_t start;
+		unsigned v = below(r, 100);
+		if (v < 75 || o->supervisor)
+			start = hour - between(r, 0, 10) * HOUR_MS;
+		else if (v < 90)
+			start = hour - between(r, 13, 18) * HOUR_MS;
+		else
+			start = hour + between(r, 1, 6) * HOUR_MS;
+		dd_status s = dd_shift_put(db, o->badge, start - DAY_MS, start - DAY_MS + 12 * HOUR_MS,
+					   err);
+		if (!s)
+			s = dd_shift_put(db, o->badge, start, start + 12 * HOUR_MS, err);
+		if (s)
+			return s;
+	}
+	return DD_OK;
+}
+
+static void place_org(struct city *c, struct org *g, int district)
+{
+	rng *r = &c->r;
+	g->district = district;
+	g->street = c->d[district].street[below(r, NSTREETS)];
+	g->house = (int)between(r, 1, 160);
+	street_address(r, streets[g->street], g->house, g->address, sizeof g->address);
+}
+
+/* Shops cluster in the centre and the big estates. */
+static int busy_district(rng *r)
+{
+	return chance(r, 70) ? (int)below(r, 8) : (int)below(r, NDISTRICTS);
+}
+
+static dd_status put_reporter(dd_db *db, struct city *c, int idx, int org, bool female,
+			      dd_err *err)
+{
+	rng *r = &c->r;
+	static const char sql[] = "UPDATE reporters SET created_at = ?2 WHERE id = ?1";
+	struct reporter *p = &c->p[idx];
+	const char *first;
+	char patr[48];
+	p->org = org;
+	p->kazakh = chance(r, 50);
+	new_name(r, p->kazakh, female, p->name, sizeof p->name, &first, patr, sizeof patr);
+	/* how they appear in the messenger */
+	char profile[sizeof p->profile];
+	switch (below(r, 4)) {
+	case 0:
+		snprintf(profile, sizeof profile, "%s", first);
+		break;
+	case 1:
+		snprintf(profile, sizeof profile, "%s %s", first, patr);
+		break;
+	case 2:
+		snprintf(profile, sizeof profile, "%s %.2s.", first, p->name);
+		break;
+	default:
+		snprintf(profile, sizeof profile, "%s", c->g[org].name);
+	}
+	memcpy(p->profile, profile, sizeof profile);
+	bool tg_only = chance(r, 3);
+	if (!tg_only)
+		new_phone(c, p->phone);
+	p->tg = tg_only || chance(r, 35) ? new_tg(c) : 0;
+	c->g[org].reporter = idx;
+
+	dd_reporter rec = {
+		.name = p->name,
+		.phone = p->phone,
+		.telegram_id = p->tg,
+		.org = c->g[org].name,
+		.verified = chance(r, 92),
+	};
+	dd_status s = dd_reporter_put(db, &rec, (int)c->g[org].kind, &p->id, err);
+	if (s)
+		return s;
+	/* They have been writing for a while. */
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, c->now - SPAN_MS - between(r, 1, 300) * DAY_MS);
+	return dd_step_done(db, st, err, _("saving the reporter"));
+}
+
+static dd_status build_orgs(dd_db *db, struct city *c, dd_err *err)
+{
+	rng *r = &c->r;
+	dd_status s;
+	int perm[NELEM(ksk_names)];
+	for (unsigned i = 0; i < NELEM(perm); i++)
+		perm[i] = (int)i;
+	for (unsigned i = NELEM(perm) - 1; i > 0; i--) {
+		unsigned j = below(r, i + 1);
+		int t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (int i = 0; i < NORGS; i++) {
+		struct org *g = &c->g[i];
+		g->reporter = -1;
+		if (i < NKSK) {
+			g->kind = DD_ORG_KSK;
+			unsigned n = NELEM(ksk_names), round = (unsigned)i / n;
+			if (round)
+				snprintf(g->name, sizeof g->name, "КСК \"%s-%u\"",
+					 ksk_names[perm[i % n]], round + 1);
+			else
+				snprintf(g->name, sizeof g->name, "КСК \"%s\"", ksk_names[perm[i]]);
+			place_org(c, g, i < 2 * NDISTRICTS ? i % NDISTRICTS
+							    : (int)below(r, NDISTRICTS));
+		} else if (i < NKSK + NPAWN) {
+			g->kind = DD_ORG_PAWNSHOP;
+			snprintf(g->name, sizeof g->name, "%s", pawnshop_names[i - NKSK]);
+			place_org(c, g, busy_district(r));
+		} else {
+			g->kind = DD_ORG_BOOKMAKER;
+			snprintf(g->name, sizeof g->name, "%s", bookmaker_names[i - NKSK - NPAWN]);
+			place_org(c, g, busy_district(r));
+		}
+		dd_org rec = {
+			.kind = g->kind,
+			.name = g->name,
+			.address = g->address,
+			.district = c->d[g->district].code,
+		};
+		if ((s = dd_org_put(db, &rec, &g->id, err)))
+			return s;
+	}
+
+	/* Chairmen for every other cooperative, owners for every business. */
+	int np = 0;
+	for (int k = 0; k < NCHAIRMEN; k++) {
+		c->chairmen[k] = np;
+		if ((s = put_reporter(db, c, np++, 2 * k + (int)below(r, 2), chance(r, 60), err)))
+			return s;
+	}
+	for (int k = 0; k < NPAWN; k++) {
+		c->pawnowners[k] = np;
+		if ((s = put_reporter(db, c, np++, NKSK + k, chance(r, 30), err)))
+			return s;
+	}
+	for (int k = 0; k < NBOOK; k++) {
+		c->bookowners[k] = np;
+		if ((s = put_reporter(db, c, np++, NKSK + NPAWN + k, chance(r, 15), err)))
+			return s;
+	}
+
+	for (int k = 0; k < NSTRANGERS; k++) {
+		struct stranger *x = &c->s[k];
+		new_phone(c, x->phone);
+		x->tg = chance(r, 30) ? new_tg(c) : 0;
+		x->name = PICK(r, stranger_names);
+		x->kazakh = chance(r, 15);
+	}
+	return DD_OK;
+}
+
+/* --- messages ------------------------------------------------------------- */
+
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void add(struct text *t, const char *s)
+{
+	size_t n = strlen(s);
+	if (t->len + n >= t->cap)
+		n = t->cap - 1 - t->len;
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void addf(struct text *t, const char *fmt, ...) DD_PRINTF(2, 3);
+static void addf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->len = (size_t)n < t->cap - t->len ? t->len + (size_t)n : t->cap - 1;
+}
+
+/* What one report is about, while its text is written. */
+struct msg {
+	rng *r;
+	struct city *c;
+	int district;        /* -1: unknown */
+	int org;             /* -1: none */
+	bool kz;
+	const struct item *item;
+	int street;          /* -1 until chosen */
+	char address[96];    /* "" until chosen */
+};
+
+static void choose_street(struct msg *m)
+{
+	if (m->street >= 0)
+		return;
+	if (m->org >= 0 && chance(m->r, 60))
+		m->street = m->c->g[m->org].street;
+	else if (m->district >= 0)
+		m->street = m->c->d[m->district].street[below(m->r, NSTREETS)];
+	else
+		m->street = (int)below(m->r, NELEM(streets));
+}
+
+static void choose_address(struct msg *m)
+{
+	if (m->address[0])
+		return;
+	choose_street(m);
+	const struct org *g = m->org >= 0 ? &m->c->g[m->org] : NULL;
+	if (g && m->street == g->street && chance(m->r, 50))
+		snprintf(m->address, sizeof m->address, "%s", g->address);
+	else
+		street_address(m->r, streets[m->street], (int)between(m->r, 1, 160), m->address,
+			       sizeof m->address);
+}
+
+static void add_serial(struct text *t, struct msg *m)
+{
+	rng *r = m->r;
+	switch (m->item->id_kind) {
+	case 0:
+		addf(t, "IMEI 35%06u%07u", below(r, 1000000), below(r, 10000000));
+		break;
+	case 1: {
+		static const char alnum[] = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+		char sn[13];
+		for (int i = 0; i < 12; i++)
+			sn[i] = alnum[below(r, sizeof alnum - 1)];
+		sn[12] = '\0';
+		addf(t, "%s %s", m->kz ? "сериялық нөмірі" : "серийный номер", sn);
+		break;
+	}
+	default:
+		addf(t, "%s %u,%u г", m->kz ? "салмағы" : "вес", 2 + below(r, 18), below(r, 10));
+	}
+}
+
+static void expand(struct text *t, struct msg *m, const char *tp)
+{
+	rng *r = m->r;
+	while (*tp) {
+		const char *open = strchr(tp, '{');
+		if (!open) {
+			add(t, tp);
+			return;
+		}
+		if (open > tp) {
+			size_t n = (size_t)(open - tp);
+			if (t->len + n >= t->cap)
+				n = t->cap - 1 - t->len;
+			memcpy(t->p + t->len, tp, n);
+			t->len += n;
+			t->p[t->len] = '\0';
+		}
+		switch (open[1]) {
+		case 'A':
+			choose_address(m);
+			add(t, m->address);
+			break;
+		case 'S':
+			choose_street(m);
+			add(t, streets[m->street]);
+			break;
+		case 'P':
+			addf(t, "%u", 1 + below(r, 6));
+			break;
+		case 'F':
+			addf(t, "%u", 2 + below(r, 8));
+			break;
+		case 'Q':
+			addf(t, "%u", 1 + below(r, 180));
+			break;
+		case 'D':
+			add(t, PICK(r, ru_how_long));
+			break;
+		case 'd':
+			add(t, PICK(r, kz_how_long));
+			break;
+		case 'T':
+			add(t, PICK(r, ru_when));
+			break;
+		case 't':
+			add(t, PICK(r, kz_when));
+			break;
+		case 'I':
+			add(t, m->item->ru);
+			break;
+		case 'i':
+			add(t, m->item->kz);
+			break;
+		case 'N':
+			add_serial(t, m);
+			break;
+		case 'C':
+			addf(t, "%s %03u %c%c%c 14", PICK(r, car_models), 1 + below(r, 999),
+			     plate_letters[below(r, sizeof plate_letters - 1)],
+			     plate_letters[below(r, sizeof plate_letters - 1)],
+			     plate_letters[below(r, sizeof plate_letters - 1)]);
+			break;
+		case 'O':
+			add(t, m->org >= 0 ? m->c->g[m->org].name : "букмекерской конторы");
+			break;
+		}
+		tp = open[1] && open[2] == '}' ? open + 3 : open + 1;
+	}
+}
+
+/* Writes a message of category cat into t; returns the template's priority
+ * (0 when it has none of its own). */
+static int compose(struct text *t, struct msg *m, enum cat cat)
+{
+	rng *r = m->r;
+	const struct tmpl_set *set = m->kz ? &tmpl_kz[cat] : &tmpl_ru[cat];
+	const struct tmpl *tp = &set->t[below(r, set->n)];
+	m->item = &items[below(r, NELEM(items))];
+	t->len = 0;
+	t->p[0] = '\0';
+	unsigned g = below(r, 100);
+	if (m->kz && g < 30) {
+		add(t, PICK(r, kz_greetings));
+		add(t, " ");
+	} else if (!m->kz && m->org >= 0 && m->c->g[m->org].kind == DD_ORG_KSK && g < 10) {
+		addf(t, "Здравствуйте, это председатель %s. ", m->c->g[m->org].name);
+	} else if (!m->kz && g < 30) {
+		add(t, PICK(r, ru_greetings));
+		add(t, " ");
+	}
+	expand(t, m, tp->t);
+	if (chance(r, 45)) {
+		add(t, " ");
+		add(t, m->kz ? PICK(r, kz_closings) : PICK(r, ru_closings));
+	}
+	if (chance(r, 3)) {
+		add(t, " ");
+		add(t, PICK(r, emoji));
+	}
+	return tp->prio;
+}
+
+/* --- reports ---------------------------------------------------------------- */
+
+/* Reports by hour of the local day: quiet at night, busy in the evening. */
+static const unsigned hour_w[24] = {3, 2, 1, 1, 1, 1, 2, 4, 6, 8, 9, 9,
+				    9, 9, 9, 9, 9, 9, 10, 10, 10, 9, 7, 5};
+
+/* Bends a time inside its local day towards the busy hours; keeps order. */
+static int64_t day_rhythm(int64_t t)
+{
+	int64_t day = (t + TZ_MS) / DAY_MS * DAY_MS - TZ_MS;
+	unsigned total = 0;
+	for (int h = 0; h < 24; h++)
+		total += hour_w[h];
+	double x = (double)(t - day) / (double)DAY_MS * total;
+	for (int h = 0; h < 24; h++) {
+		if (x < hour_w[h])
+			return day + h * HOUR_MS + (int64_t)(x / hour_w[h] * HOUR_MS);
+		x -= hour_w[h];
+	}
+	return t;
+}
+
+/* Statuses by age, per thousand (dd_report_status order). */
+static const unsigned status_w[4][DD_RS_COUNT] = {
+	{450, 300, 150, 100, 0, 0, 0, 0},    /* under 3 hours */
+	{80, 120, 150, 100, 450, 0, 50, 50}, /* under a day */
+	{10, 20, 30, 20, 450, 380, 50, 40},  /* under 4 days */
+	{0, 3, 2, 0, 150, 740, 60, 45},      /* older */
+};
+
+/* Categories per kind of reporter. */
+static const unsigned cat_w_ksk[NCAT] = {34, 14, 18, 22, 0, 0, 12};
+static const unsigned cat_w_pawn[NCAT] = {0, 0, 5, 0, 85, 0, 10};
+static const unsigned cat_w_book[NCAT] = {0, 0, 12, 0, 0, 80, 8};
+
+enum source { SRC_UNROUTED, SRC_STRANGER, SRC_KSK, SRC_PAWN, SRC_BOOK };
+static const unsigned source_w[] = {2, 12, 74, 7, 5};
+
+struct step {
+	dd_action action;
+	dd_report_status from, to;
+	int64_t at;
+};
+
+/* One report, as generated. */
+struct rep {
+	int64_t id, received, assigned_at, resolved_at, updated;
+	dd_report_status status;
+	enum cat cat;
+	int prio, district, org, reporter, stranger, officer;
+	const char *channel;
+	char external[48], sender[24];
+	const char *sender_name;
+	bool has_loc;
+	double lat, lon;
+	int64_t duplicate_of;
+	const char *reason, *result;
+	const char *dispatcher;
+	struct step steps[5];
+	int nsteps;
+};
+
+static void add_step(struct rep *x, dd_action a, dd_report_status to, int64_t gap)
+{
+	struct step *s = &x->steps[x->nsteps];
+	s->action = a;
+	s->from = x->nsteps ? x->steps[x->nsteps - 1].to : DD_RS_NEW;
+	s->to = to;
+	s->at = (x->nsteps ? x->steps[x->nsteps - 1].at : x->received) + gap;
+	x->nsteps++;
+}
+
+/* The transitions that led to x->status, squeezed to end before now. */
+static void plan_steps(struct rep *x, rng *r, int64_t now)
+{
+	x->nsteps = 0;
+	switch (x->status) {
+	case DD_RS_NEW:
+		break;
+	case DD_RS_REJECTED:
+		add_step(x, DD_ACT_REJECT, DD_RS_REJECTED, between(r, 10, 300) * MIN_MS);
+		break;
+	case DD_RS_DUPLICATE:
+		add_step(x, DD_ACT_DUPLICATE, DD_RS_DUPLICATE, between(r, 5, 120) * MIN_MS);
+		break;
+	default:
+		add_step(x, DD_ACT_ASSIGN, DD_RS_ASSIGNED, between(r, 3, 45) * MIN_MS);
+		if (x->status == DD_RS_ASSIGNED)
+			break;
+		add_step(x, DD_ACT_ACKNOWLEDGE, DD_RS_ACKNOWLEDGED, between(r, 2, 40) * MIN_MS);
+		if (x->status == DD_RS_ACKNOWLEDGED)
+			break;
+		if (x->status == DD_RS_ON_SITE || chance(r, 60))
+			add_step(x, DD_ACT_ON_SITE, DD_RS_ON_SITE, between(r, 10, 120) * MIN_MS);
+		if (x->status == DD_RS_ON_SITE)
+			break;
+		add_step(x, DD_ACT_RESOLVE, DD_RS_RESOLVED,
+			 between(r, 15, 240) * MIN_MS * (chance(r, 20) ? 8 : 1));
+		if (x->status == DD_RS_RESOLVED)
+			break;
+		add_step(x, DD_ACT_CLOSE, DD_RS_CLOSED, between(r, 1, 72) * HOUR_MS);
+	}
+	if (!x->nsteps)
+		return;
+	int64_t room = now - MIN_MS - x->received;
+	int64_t used = x->steps[x->nsteps - 1].at - x->received;
+	if (used > room && room > 0)
+		for (int i = 0; i < x->nsteps; i++)
+			x->steps[i].at = x->received + (x->steps[i].at - x->received) * room / used;
+}
+
+static dd_actor actor_user(const char *login)
+{
+	dd_actor a = {.kind = DD_ACTOR_USER, .role = DD_ROLE_DISPATCHER};
+	snprintf(a.login, sizeof a.login, "%s", login);
+	snprintf(a.name, sizeof a.name, "%s", login);
+	return a;
+}
+
+static dd_actor actor_officer(const struct officer *o)
+{
+	dd_actor a = {.kind = DD_ACTOR_OFFICER, .id = o->id, .role = DD_ROLE_NONE};
+	snprintf(a.login, sizeof a.login, "%s", o->badge);
+	snprintf(a.name, sizeof a.name, "%s", o->name);
+	return a;
+}
+
+static dd_actor step_actor(const struct city *c, const struct rep *x, dd_action a)
+{
+	switch (a) {
+	case DD_ACT_ACKNOWLEDGE:
+	case DD_ACT_ON_SITE:
+	case DD_ACT_RESOLVE:
+		return actor_officer(&c->o[x->officer]);
+	default:
+		return actor_user(x->dispatcher);
+	}
+}
+
+static int pick_officer(struct city *c, int district, bool active_only)
+{
+	const struct district *d = &c->d[district];
+	if (active_only)
+		return d->active[below(&c->r, (uint32_t)d->nactive)];
+	return d->officer[below(&c->r, (uint32_t)d->nofficers)];
+}
+
+/* Draws everything about report number i of n except its text. */
+static void plan_report(struct city *c, struct rep *x, int64_t i, int64_t n)
+{
+	rng *r = &c->r;
+	memset(x, 0, sizeof *x);
+	x->id = i + 1;
+	x->org = x->reporter = x->stranger = x->officer = x->district = -1;
+
+	/* Ages grow towards the past, denser near now; order follows ids. */
+	double u = 1.0 - ((double)i + unit(r)) / (double)n;
+	int64_t age = MIN_MS + (int64_t)((double)SPAN_MS * u * (0.15 + 0.85 * u));
+	int64_t today = (c->now + TZ_MS) / DAY_MS * DAY_MS - TZ_MS;
+	x->received = c->now - age;
+	if (x->received < today)
+		x->received = day_rhythm(x->received);
+	age = c->now - x->received;
+
+	enum source src = (enum source)pick_w(r, source_w, NELEM(source_w));
+	switch (src) {
+	case SRC_KSK: {
+		/* some chairmen write far more than others */
+		double v = unit(r);
+		x->reporter = c->chairmen[(int)(v * v * NCHAIRMEN)];
+		x->cat = (enum cat)pick_w(r, cat_w_ksk, NCAT);
+		break;
+	}
+	case SRC_PAWN:
+		x->reporter = c->pawnowners[below(r, NPAWN)];
+		x->cat = (enum cat)pick_w(r, cat_w_pawn, NCAT);
+		break;
+	case SRC_BOOK:
+		x->reporter = c->bookowners[below(r, NBOOK)];
+		x->cat = (enum cat)pick_w(r, cat_w_book, NCAT);
+		break;
+	default:
+		x->stranger = (int)below(r, NSTRANGERS);
+		x->cat = (enum cat)pick_w(r, cat_w_ksk, NCAT);
+		if (src == SRC_STRANGER)
+			x->district = busy_district(r);
+	}
+	if (x->reporter >= 0) {
+		x->org = c->p[x->reporter].org;
+		x->district = c->g[x->org].district;
+	}
+
+	/* channel, sender */
+	const struct reporter *p = x->reporter >= 0 ? &c->p[x->reporter] : NULL;
+	const struct stranger *s = x->stranger >= 0 ? &c->s[x->stranger] : NULL;
+	int64_t tg = p ? p->tg : s->tg;
+	const char *phone = p ? p->phone : s->phone;
+	unsigned v = below(r, 100);
+	if (tg && (!*phone || v < 40))
+		x->channel = "telegram";
+	else if (v >= 93 && src != SRC_UNROUTED)
+		x->channel = "desk";
+	else
+		x->channel = "whatsapp";
+	if (strcmp(x->channel, "desk") != 0 || !p) {
+		if (x->channel[0] == 't')
+			snprintf(x->sender, sizeof x->sender, "%lld", (long long)tg);
+		else
+			snprintf(x->sender, sizeof x->sender, "%s", phone);
+		x->sender_name = p ? p->profile : s->name;
+	}
+	if (x->channel[0] == 'w')
+		snprintf(x->external, sizeof x->external, "wamid.DEMO%08llX%016llX",
+			 (unsigned long long)x->id, (unsigned long long)rng_next(r));
+	else if (x->channel[0] == 't')
+		snprintf(x->external, sizeof x->external, "tg.DEMO.%lld.%lld", (long long)tg,
+			 (long long)x->id);
+	if (x->channel[0] != 'd' && x->district >= 0 && chance(r, 12)) {
+		x->has_loc = true;
+		x->lat = c->d[x->district].lat + (unit(r) - 0.5) * 0.012;
+		x->lon = c->d[x->district].lon + (unit(r) - 0.5) * 0.02;
+	}
+
+	/* status */
+	if (x->district < 0) {
+		x->status = age < DAY_MS ? DD_RS_NEW : chance(r, 60) ? DD_RS_REJECTED : DD_RS_DUPLICATE;
+	} else {
+		int bucket = age < 3 * HOUR_MS ? 0 : age < DAY_MS ? 1 : age < 4 * DAY_MS ? 2 : 3;
+		x->status = (dd_report_status)pick_w(r, status_w[bucket], DD_RS_COUNT);
+	}
+	if (x->status == DD_RS_DUPLICATE) {
+		const struct recent *q = &c->recent[x->district + 1];
+		if (q->n) {
+			unsigned k = below(r, q->n < RING ? q->n : RING);
+			x->duplicate_of = q->id[k];
+			x->cat = (enum cat)q->cat[k];
+		} else {
+			x->status = DD_RS_REJECTED;
+		}
+	}
+	if (x->status == DD_RS_REJECTED)
+		x->reason = x->district < 0 ? reject_reasons[NELEM(reject_reasons) - 1]
+					    : PICK(r, reject_reasons);
+	bool worked = x->status != DD_RS_NEW && x->status != DD_RS_DUPLICATE &&
+		      (x->status != DD_RS_REJECTED || (x->district >= 0 && chance(r, 40)));
+	if (worked)
+		x->officer = pick_officer(c, x->district, x->status <= DD_RS_ON_SITE || age < 4 * DAY_MS);
+	x->dispatcher = PICK(r, dispatchers);
+	x->result = PICK(r, results);
+	plan_steps(x, r, c->now);
+	x->updated = x->nsteps ? x->steps[x->nsteps - 1].at : x->received;
+	for (int k = 0; k < x->nsteps; k++) {
+		if (x->steps[k].action == DD_ACT_ASSIGN)
+			x->assigned_at = x->steps[k].at;
+		if (x->steps[k].action == DD_ACT_RESOLVE)
+			x->resolved_at = x->steps[k].at;
+	}
+	x->prio = 1 + (int)pick_w(r, cat_prio_w[x->cat], 4);
+}
+
+static const char insert_report_sql[] =
+	"INSERT INTO reports(id, status, priority, category, district_id, reporter_id, org_id, "
+	"  officer_id, channel, external_id, sender, sender_name, text, address, lat, lon, "
+	"  duplicate_of, reason, received_at, assigned_at, resolved_at, updated_at, updated_by, "
+	"  version) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+	"  ?19, ?20, ?21, ?22, ?23, ?24)";
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static dd_status insert_report(dd_db *db, struct city *c, const struct rep *x, const char *text,
+			       const char *address, const char *updated_by, dd_err *err)
+{
+	sqlite3_stmt *st = dd_stmt(db, insert_report_sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, x->id);
+	sqlite3_bind_text(st, 2, status_codes[x->status], -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, x->prio);
+	sqlite3_bind_text(st, 4, cat_codes[x->cat], -1, SQLITE_STATIC);
+	dd_bind_id(st, 5, x->district >= 0 ? c->d[x->district].id : 0);
+	dd_bind_id(st, 6, x->reporter >= 0 ? c->p[x->reporter].id : 0);
+	dd_bind_id(st, 7, x->org >= 0 ? c->g[x->org].id : 0);
+	dd_bind_id(st, 8, x->officer >= 0 ? c->o[x->officer].id : 0);
+	sqlite3_bind_text(st, 9, x->channel, -1, SQLITE_STATIC);
+	bind_opt_text(st, 10, x->external);
+	bind_opt_text(st, 11, x->sender);
+	bind_opt_text(st, 12, x->sender_name);
+	sqlite3_bind_text(st, 13, text, -1, SQLITE_STATIC);
+	bind_opt_text(st, 14, address);
+	if (x->has_loc) {
+		sqlite3_bind_double(st, 15, x->lat);
+		sqlite3_bind_double(st, 16, x->lon);
+	}
+	dd_bind_id(st, 17, x->duplicate_of);
+	bind_opt_text(st, 18, x->reason);
+	sqlite3_bind_int64(st, 19, x->received);
+	dd_bind_id(st, 20, x->assigned_at);
+	dd_bind_id(st, 21, x->resolved_at);
+	sqlite3_bind_int64(st, 22, x->updated);
+	sqlite3_bind_text(st, 23, updated_by, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 24, 1 + x->nsteps);
+	return dd_step_done(db, st, err, _("saving a demo report"));
+}
+
+/* The "created" event and one per transition; *assign_event gets the
+ * assignment's event id (0 when none). */
+static dd_status write_events(dd_db *db, struct city *c, const struct rep *x,
+			      int64_t *assign_event, dd_err *err)
+{
+	char after[256], before[64];
+	dd_actor a = x->channel[0] == 'd' ? actor_user(x->dispatcher) : dd_actor_system();
+	snprintf(after, sizeof after,
+		 "{\"status\":\"new\",\"category\":\"%s\",\"priority\":%d,\"district\":%s%s%s,"
+		 "\"channel\":\"%s\"}",
+		 cat_codes[x->cat], x->prio, x->district >= 0 ? "\"" : "",
+		 x->district >= 0 ? c->d[x->district].code : "null", x->district >= 0 ? "\"" : "",
+		 x->channel);
+	dd_status s = dd_audit_append(db, &a, x->id, "created", NULL, after, NULL, err);
+	*assign_event = 0;
+	for (int k = 0; !s && k < x->nsteps; k++) {
+		const struct step *t = &x->steps[k];
+		const char *to = status_codes[t->to];
+		snprintf(before, sizeof before, "{\"status\":\"%s\"}", status_codes[t->from]);
+		switch (t->action) {
+		case DD_ACT_ASSIGN:
+			snprintf(after, sizeof after, "{\"status\":\"%s\",\"officer\":\"%s\"}", to,
+				 c->o[x->officer].badge);
+			break;
+		case DD_ACT_RESOLVE:
+			snprintf(after, sizeof after, "{\"status\":\"%s\",\"note\":\"%s\"}", to,
+				 x->result);
+			break;
+		case DD_ACT_REJECT:
+			snprintf(after, sizeof after, "{\"status\":\"%s\",\"reason\":\"%s\"}", to,
+				 x->reason);
+			break;
+		case DD_ACT_DUPLICATE:
+			snprintf(after, sizeof after, "{\"status\":\"%s\",\"duplicate_of\":%lld}", to,
+				 (long long)x->duplicate_of);
+			break;
+		default:
+			snprintf(after, sizeof after, "{\"status\":\"%s\"}", to);
+		}
+		a = step_actor(c, x, t->action);
+		int64_t id = 0;
+		s = dd_audit_append(db, &a, x->id, action_codes[t->action], before, after, &id,
+				    err);
+		if (t->action == DD_ACT_ASSIGN)
+			*assign_event = id;
+	}
+	return s;
+}
+
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
+}
+
+static dd_status notify(dd_db *db, struct city *c, const struct rep *x, const char *text,
+			const char *address, int64_t event, dd_err *err)
+{
+	char body[1024];
+	const struct officer *o = &c->o[x->officer];
+	snprintf(body, sizeof body, "Обращение #%lld, %s (%s), приоритет %d%s%s: %.*s",
+		 (long long)x->id, district_names[x->district], cat_codes[x->cat], x->prio,
+		 *address ? ", " : "", address, (int)utf8_cut(text, 600), text);
+	dd_status s = dd_outbox_to_officer(db, x->id, event, o->id, "assign", body, err);
+	if (s)
+		return s;
+	snprintf(body, sizeof body,
+		 "Ваше обращение #%lld принято и передано участковому инспектору %s.",
+		 (long long)x->id, o->name);
+	return dd_outbox_to_reporter(db, x->id, event, "assigned", body, err);
+}
+
+static dd_status build_reports(dd_db *db, struct city *c, int64_t n,
+			       void (*progress)(int64_t, int64_t, void *), void *arg, dd_err *err)
+{
+	char textbuf[1024];
+	struct text t = {textbuf, 0, sizeof textbuf};
+	int queued = 0;
+	for (int64_t i = 0; i < n; i++) {
+		struct rep x;
+		plan_report(c, &x, i, n);
+		struct msg m = {
+			.r = &c->r, .c = c, .district = x.district, .org = x.org, .street = -1,
+		};
+		const struct reporter *p = x.reporter >= 0 ? &c->p[x.reporter] : NULL;
+		bool kazakh = p ? p->kazakh : c->s[x.stranger].kazakh;
+		m.kz = chance(&c->r, kazakh ? 28 : 2);
+		int prio = compose(&t, &m, x.cat);
+		if (prio && chance(&c->r, 40))
+			x.prio = prio;
+		/* where it happened: as written, else the shop's own address */
+		const char *address = m.address;
+		if (!*address && x.org >= 0 && c->g[x.org].kind != DD_ORG_KSK)
+			address = c->g[x.org].address;
+		char updated_by[160];
+		dd_actor last = x.nsteps ? step_actor(c, &x, x.steps[x.nsteps - 1].action)
+			      : x.channel[0] == 'd' ? actor_user(x.dispatcher) : dd_actor_system();
+		dd_actor_label(&last, updated_by, sizeof updated_by);
+
+		dd_status s = insert_report(db, c, &x, t.p, address, updated_by, err);
+		int64_t assign_event = 0;
+		if (!s)
+			s = write_events(db, c, &x, &assign_event, err);
+		if (!s && x.status == DD_RS_ASSIGNED && queued < MAXOUTBOX &&
+		    c->now - x.assigned_at < 3 * HOUR_MS) {
+			s = notify(db, c, &x, t.p, address, assign_event, err);
+			queued++;
+		}
+		if (s)
+			return s;
+
+		if (x.status != DD_RS_DUPLICATE) {
+			struct recent *q = &c->recent[x.district + 1];
+			q->id[q->n % RING] = x.id;
+			q->cat[q->n % RING] = (unsigned char)x.cat;
+			q->n++;
+		}
+		if (progress && ((i + 1) % 10000 == 0 || i + 1 == n))
+			progress(i + 1, n, arg);
+	}
+	return DD_OK;
+}
+
+/* --- the whole -------------------------------------------------------------- */
+
+static dd_status check_empty(dd_db *db, dd_err *err)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM districts) OR EXISTS (SELECT 1 FROM reports) "
+		"  OR EXISTS (SELECT 1 FROM officers) OR EXISTS (SELECT 1 FROM organisations) "
+		"  OR EXISTS (SELECT 1 FROM reporters)";
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	int rc = sqlite3_step(st);
+	int full = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return dd_db_error(db, err, _("reading the database"));
+	if (full)
+		return dd_fail(err, DD_EINVAL,
+			       _("the database already holds a city; demo needs an empty one"));
+	return DD_OK;
+}
+
+/* Reporters were last heard from when they last wrote by messenger. */
+static dd_status finish(dd_db *db, struct city *c, uint64_t seed, dd_err *err)
+{
+	static const char reporters_sql[] =
+		"UPDATE reporters SET last_inbound_at = (SELECT max(received_at) FROM reports r "
+		"  WHERE r.reporter_id = reporters.id AND r.channel <> 'desk')";
+	static const char officers_sql[] =
+		"UPDATE officers SET last_inbound_at = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = dd_stmt(db, reporters_sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	dd_status s = dd_step_done(db, st, err, _("saving the reporters"));
+	/* Most officers wrote to the desk within the messengers' 24-hour window. */
+	for (int i = 0; !s && i < c->no; i++) {
+		if (!c->o[i].active || !chance(&c->r, 70))
+			continue;
+		if (!(st = dd_stmt(db, officers_sql, err)))
+			return err ? err->status : DD_EDB;
+		sqlite3_bind_int64(st, 1, c->o[i].id);
+		sqlite3_bind_int64(st, 2, c->now - between(&c->r, 5, 20 * 60) * MIN_MS);
+		s = dd_step_done(db, st, err, _("saving the officers"));
+	}
+	if (!s) {
+		/* Marks the database as made up (its phones and ids are random). */
+		char v[32];
+		snprintf(v, sizeof v, "%llu", (unsigned long long)seed);
+		s = dd_setting_set(db, "demo_seed", v, err);
+	}
+	return s;
+}
+
+static int pragma_cache(dd_db *db, int set)
+{
+	char sql[48];
+	if (set) {
+		snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", set);
+		sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+		return set;
+	}
+	sqlite3_stmt *st;
+	int v = -2000;
+	if (sqlite3_prepare_v2(db->h, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+dd_status dd_demo_build(dd_db *db, uint64_t seed, int64_t nreports,
+			void (*progress)(int64_t done, int64_t total, void *arg), void *arg,
+			dd_demo_stats *stats, dd_err *err)
+{
+	if (nreports < 0)
+		return dd_fail(err, DD_EINVAL, _("the number of demo reports cannot be negative"));
+	struct city *c = dd_xcalloc(1, sizeof *c);
+	c->now = dd_now_ms();
+	rng_seed(&c->r, seed);
+
+	/* The indexes of a million reports do not fit the default page cache;
+	 * spilling them to the journal midway would double the writes. */
+	int cache = pragma_cache(db, 0);
+	pragma_cache(db, -262144);
+
+	dd_status s = dd_db_begin(db, err);
+	if (s)
+		goto out;
+	if ((s = check_empty(db, err)) || (s = build_force(db, c, err)) ||
+	    (s = build_shifts(db, c, err)) || (s = build_orgs(db, c, err)))
+		goto fail;
+	/* The reports draw from their own stream: the same seed gives the same
+	 * city whatever the number of reports. */
+	rng_seed(&c->r, seed ^ 0x5265706f727473ULL);
+	if ((s = build_reports(db, c, nreports, progress, arg, err)) || (s = finish(db, c, seed, err)))
+		goto fail;
+	if ((s = dd_db_commit(db, err)))
+		goto out;
+	if (stats) {
+		stats->districts = NDISTRICTS;
+		stats->officers = NOFFICERS;
+		stats->supervisors = NDISTRICTS;
+		stats->orgs = NORGS;
+		stats->reporters = NREPORTERS;
+		stats->reports = nreports;
+	}
+	goto out;
+fail:
+	dd_db_rollback(db);
+out:
+	pragma_cache(db, cache);
+	free(c);
+	return s;
+}
