@@ -24,6 +24,7 @@
 	X(DD_ENOTFOUND, 1)  /* the named thing does not exist */ \
 	X(DD_ESTATE, 1)     /* not allowed from the current status */ \
 	X(DD_ESTALE, 1)     /* the row changed since the caller read it */ \
+	X(DD_EEXIST, 1)     /* already stored (a message seen before) */ \
 	X(DD_EPERM, 1)      /* the actor's role does not allow it */ \
 	X(DD_EBUSY, 1)      /* the database stayed locked */ \
 	X(DD_ENEWER, 1)     /* database from a newer dutydesk */ \

@@ -102,7 +102,9 @@ typedef struct dd_report_in {
 } dd_report_in;
 
 /* Creates a report (inside the caller's transaction when one is open, else
- * in its own) with its "created" event. *id gets the new id. */
+ * in its own) with its "create" event. *id gets the new id. A message
+ * (channel, external_id) stored before fails with DD_EEXIST and *id gets the
+ * report that holds it. */
 dd_status dd_report_create(dd_db *db, const dd_actor *actor, const dd_report_in *in,
 			   int64_t *id, dd_err *err);
 

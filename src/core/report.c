@@ -123,6 +123,7 @@ struct row {
 	char *text;
 	char *address;
 	char *who; /* reporter or organisation, for the officer's message */
+	char *reason;
 };
 
 static void row_clear(struct row *r)
@@ -130,6 +131,7 @@ static void row_clear(struct row *r)
 	free(r->text);
 	free(r->address);
 	free(r->who);
+	free(r->reason);
 }
 
 static dd_status load_row(dd_db *db, int64_t id, struct row *r, dd_err *err)
@@ -138,7 +140,7 @@ static dd_status load_row(dd_db *db, int64_t id, struct row *r, dd_err *err)
 		"SELECT r.version, r.status, r.priority, r.category, coalesce(r.officer_id, 0), "
 		"  coalesce(r.district_id, 0), coalesce(r.duplicate_of, 0), o.badge, d.code, r.text, "
 		"  r.address, trim(coalesce(g.name, '') || ' ' || coalesce(p.name, r.sender_name, '') "
-		"  || ' ' || coalesce(p.phone, r.sender, '')) "
+		"  || ' ' || coalesce(p.phone, r.sender, '')), r.reason "
 		"FROM reports r LEFT JOIN officers o ON o.id = r.officer_id "
 		"LEFT JOIN districts d ON d.id = r.district_id "
 		"LEFT JOIN reporters p ON p.id = r.reporter_id "
@@ -169,6 +171,7 @@ static dd_status load_row(dd_db *db, int64_t id, struct row *r, dd_err *err)
 	r->text = dd_col_strdup(st, 9);
 	r->address = dd_col_strdup(st, 10);
 	r->who = dd_col_strdup(st, 11);
+	r->reason = dd_col_strdup(st, 12);
 	sqlite3_reset(st);
 	return DD_OK;
 }
@@ -504,7 +507,7 @@ dd_status dd_report_apply(dd_db *db, const dd_actor *actor, const dd_change *c,
 	}
 	struct next n = {
 		.officer = r.officer, .district = r.district, .duplicate_of = r.duplicate_of,
-		.priority = r.priority, .category = r.category,
+		.priority = r.priority, .category = r.category, .reason = r.reason,
 	};
 	if ((s = plan(db, c, &r, &n, &officer, err)))
 		goto out;
@@ -559,6 +562,37 @@ static void route(dd_db *db, const dd_report_in *in, int64_t *reporter, int64_t 
 	sqlite3_reset(st);
 }
 
+static int64_t report_by_external(dd_db *db, const char *channel, const char *external_id)
+{
+	static const char sql[] = "SELECT id FROM reports WHERE channel = ? AND external_id = ?";
+	sqlite3_stmt *st = dd_stmt(db, sql, NULL);
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, external_id, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return id;
+}
+
+/* The code of district id, for events; NULL when none. */
+static const char *district_code(dd_db *db, int64_t id)
+{
+	static const char sql[] = "SELECT code FROM districts WHERE id = ?";
+	static char code[64];
+	sqlite3_stmt *st = id ? dd_stmt(db, sql, NULL) : NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_int64(st, 1, id);
+	const char *c = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(code, sizeof code, "%s", sqlite3_column_text(st, 0));
+		c = code;
+	}
+	sqlite3_reset(st);
+	return c;
+}
+
 dd_status dd_report_create(dd_db *db, const dd_actor *actor, const dd_report_in *in,
 			   int64_t *id, dd_err *err)
 {
@@ -593,8 +627,19 @@ dd_status dd_report_create(dd_db *db, const dd_actor *actor, const dd_report_in 
 	}
 	if ((in->reporter_phone || in->reporter_telegram) && !reporter &&
 	    strcmp(channel, "desk") == 0) {
-		s = dd_fail(err, DD_ENOTFOUND, _("no reporter with phone %s"),
-			    in->reporter_phone ? in->reporter_phone : "?");
+		if (in->reporter_phone)
+			s = dd_fail(err, DD_ENOTFOUND, _("no reporter with phone %s"), in->reporter_phone);
+		else
+			s = dd_fail(err, DD_ENOTFOUND, _("no reporter with Telegram id %lld"),
+				    (long long)in->reporter_telegram);
+		goto fail;
+	}
+	int64_t seen = in->external_id ? report_by_external(db, channel, in->external_id) : 0;
+	if (seen) {
+		s = dd_fail(err, DD_EEXIST, _("message %s from %s is already report #%lld"),
+			    in->external_id, channel, (long long)seen);
+		if (id)
+			*id = seen;
 		goto fail;
 	}
 	sqlite3_stmt *st = dd_stmt(db, sql, err);
@@ -632,7 +677,7 @@ dd_status dd_report_create(dd_db *db, const dd_actor *actor, const dd_report_in 
 	json_set_str(a, "channel", channel);
 	json_set_str(a, "category", category);
 	json_object_set_new(a, "priority", json_integer(priority));
-	json_object_set_new(a, "district", district ? json_integer(district) : json_null());
+	json_set_str(a, "district", district_code(db, district));
 	char *after = json_take(a);
 	s = dd_audit_append(db, actor, rid, "create", NULL, after, NULL, err);
 	free(after);

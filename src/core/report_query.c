@@ -109,6 +109,17 @@ static char *fts_query(const char *typed)
 			dd_buf_addc(&b, ' ');
 		dd_buf_addc(&b, '"');
 		for (const char *q = w; q < p; q++) {
+			/* ё and Ё are indexed as е and Е (see report_search_doc) */
+			if (q + 1 < p && (unsigned char)q[0] == 0xD1 && (unsigned char)q[1] == 0x91) {
+				dd_buf_adds(&b, "е");
+				q++;
+				continue;
+			}
+			if (q + 1 < p && (unsigned char)q[0] == 0xD0 && (unsigned char)q[1] == 0x81) {
+				dd_buf_adds(&b, "Е");
+				q++;
+				continue;
+			}
 			if (*q == '"')
 				dd_buf_addc(&b, '"');
 			dd_buf_addc(&b, *q);

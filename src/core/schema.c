@@ -173,27 +173,38 @@ static const char m1_core[] =
 /* Full-text search and maintained counts: both kept by triggers, so every
  * writer (console, CLI, gateway) keeps them right without knowing. */
 static const char m2_search_counts[] =
+	/* What a report is found by: its text, address, reporter, organisation
+	 * and the sender's profile name, with ё folded to е as Russian writers
+	 * do (the query is folded the same way). One view, so that every
+	 * trigger indexes the same document. */
+	"CREATE VIEW report_search_doc(id, text, who) AS SELECT r.id,\n"
+	"  replace(replace(r.text || ' ' || coalesce(r.address, ''), 'ё', 'е'), 'Ё', 'Е'),\n"
+	"  replace(replace(coalesce(p.name, '') || ' ' || coalesce(p.phone, '') || ' '\n"
+	"    || coalesce(o.name, '') || ' ' || coalesce(r.sender_name, ''), 'ё', 'е'), 'Ё', 'Е')\n"
+	"  FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id\n"
+	"  LEFT JOIN organisations o ON o.id = r.org_id;\n"
 	"CREATE VIRTUAL TABLE reports_fts USING fts5(text, who,\n"
 	"  tokenize = 'unicode61 remove_diacritics 2');\n"
+	"INSERT INTO reports_fts(rowid, text, who) SELECT id, text, who FROM report_search_doc;\n"
 	"CREATE TRIGGER reports_fts_insert AFTER INSERT ON reports BEGIN\n"
-	"  INSERT INTO reports_fts(rowid, text, who) VALUES (new.id, new.text,\n"
-	"    coalesce((SELECT name || ' ' || coalesce(phone, '') FROM reporters WHERE id = new.reporter_id), '')\n"
-	"    || ' ' || coalesce((SELECT name FROM organisations WHERE id = new.org_id), '')\n"
-	"    || ' ' || coalesce(new.sender_name, '') || ' ' || coalesce(new.address, ''));\n"
+	"  INSERT INTO reports_fts(rowid, text, who)\n"
+	"    SELECT id, text, who FROM report_search_doc WHERE id = new.id;\n"
 	"END;\n"
 	"CREATE TRIGGER reports_fts_update AFTER UPDATE OF text, reporter_id, org_id,\n"
 	"  sender_name, address ON reports BEGIN\n"
 	"  DELETE FROM reports_fts WHERE rowid = old.id;\n"
-	"  INSERT INTO reports_fts(rowid, text, who) VALUES (new.id, new.text,\n"
-	"    coalesce((SELECT name || ' ' || coalesce(phone, '') FROM reporters WHERE id = new.reporter_id), '')\n"
-	"    || ' ' || coalesce((SELECT name FROM organisations WHERE id = new.org_id), '')\n"
-	"    || ' ' || coalesce(new.sender_name, '') || ' ' || coalesce(new.address, ''));\n"
+	"  INSERT INTO reports_fts(rowid, text, who)\n"
+	"    SELECT id, text, who FROM report_search_doc WHERE id = new.id;\n"
 	"END;\n"
-	"INSERT INTO reports_fts(rowid, text, who) SELECT r.id, r.text,\n"
-	"    coalesce(p.name || ' ' || coalesce(p.phone, ''), '') || ' ' || coalesce(o.name, '')\n"
-	"    || ' ' || coalesce(r.sender_name, '') || ' ' || coalesce(r.address, '')\n"
-	"  FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id\n"
-	"  LEFT JOIN organisations o ON o.id = r.org_id;\n"
+	/* a renamed reporter or organisation is found by the new name */
+	"CREATE TRIGGER reports_fts_reporter AFTER UPDATE OF name, phone ON reporters\n"
+	"  WHEN old.name IS NOT new.name OR old.phone IS NOT new.phone BEGIN\n"
+	"  UPDATE reports SET reporter_id = reporter_id WHERE reporter_id = new.id;\n"
+	"END;\n"
+	"CREATE TRIGGER reports_fts_org AFTER UPDATE OF name ON organisations\n"
+	"  WHEN old.name IS NOT new.name BEGIN\n"
+	"  UPDATE reports SET org_id = org_id WHERE org_id = new.id;\n"
+	"END;\n"
 	/* district 0 stands for "no district" (unrouted) */
 	"CREATE TABLE report_counts(\n"
 	"  district_id INTEGER NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,\n"
