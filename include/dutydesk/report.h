@@ -150,6 +150,9 @@ typedef struct dd_report_filter {
 	const char *search;    /* full-text query: every word must match, as a
 				* prefix; results come newest first, whatever
 				* the order */
+	const struct dd_pattern *pattern; /* a limit pattern (pattern.h); NULL: none */
+	const int64_t *tagged; /* the tag set for ~t */
+	size_t ntagged;
 	dd_report_order order;
 } dd_report_filter;
 

@@ -227,8 +227,45 @@ static const char m2_search_counts[] =
 	"    WHERE district_id = coalesce(old.district_id, 0) AND status = old.status;\n"
 	"END;\n";
 
+/* What the gateway keeps: every inbound message (idempotency and evidence),
+ * the 24-hour window per contact, its own state per channel, and the
+ * outbox's delivery details. */
+static const char m3_gateway[] =
+	"CREATE TABLE inbound(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  channel TEXT NOT NULL CHECK (channel IN ('whatsapp','telegram')),\n"
+	"  external_id TEXT NOT NULL,\n"
+	"  sender TEXT NOT NULL,\n"
+	"  sender_name TEXT,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  report_id INTEGER REFERENCES reports(id),\n"
+	"  officer_id INTEGER REFERENCES officers(id),\n"
+	"  context_id TEXT,\n"
+	"  body TEXT,\n"
+	"  raw TEXT NOT NULL,\n"
+	"  received_at INTEGER NOT NULL,\n"
+	"  UNIQUE(channel, external_id)) STRICT;\n"
+	"CREATE INDEX inbound_report ON inbound(report_id);\n"
+	"CREATE INDEX inbound_sender ON inbound(channel, sender, received_at);\n"
+	"CREATE TABLE contacts(\n"
+	"  channel TEXT NOT NULL, address TEXT NOT NULL,\n"
+	"  name TEXT, last_inbound_at INTEGER NOT NULL,\n"
+	"  PRIMARY KEY(channel, address)) STRICT, WITHOUT ROWID;\n"
+	"CREATE TABLE gateway_state(\n"
+	"  channel TEXT PRIMARY KEY,\n"
+	"  state TEXT NOT NULL,\n"
+	"  detail TEXT,\n"
+	"  since INTEGER NOT NULL,\n"
+	"  heartbeat_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;\n"
+	"ALTER TABLE outbox ADD COLUMN template INTEGER NOT NULL DEFAULT 0;\n"
+	"ALTER TABLE outbox ADD COLUMN error_code INTEGER;\n"
+	"ALTER TABLE outbox ADD COLUMN sent_at INTEGER;\n"
+	"ALTER TABLE attachments ADD COLUMN next_at INTEGER;\n"
+	"CREATE INDEX attachments_due ON attachments(state, next_at);\n";
+
 const char *const dd_migrations[] = {
 	m1_core,
 	m2_search_counts,
+	m3_gateway,
 };
 const int dd_nmigrations = (int)(sizeof dd_migrations / sizeof dd_migrations[0]);
