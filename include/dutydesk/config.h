@@ -22,6 +22,8 @@ typedef struct dd_config {
 	char *listen;           /* default "127.0.0.1:8480" */
 	long max_body;          /* default 1048576 */
 	int join_window_s;      /* default 180: messages joined into one report */
+	long give_up_after_s;   /* default 86400: unsent notifications then fail */
+	long max_media;         /* default 16777216: largest media file downloaded */
 
 	/* [whatsapp] */
 	char *wa_api_base;      /* default https://graph.facebook.com/v21.0 */
@@ -38,6 +40,13 @@ typedef struct dd_config {
 	char *tg_token;         /* secret */
 	char *tg_secret_token;  /* secret */
 	char *tg_mode;          /* "webhook" (default) or "poll" */
+
+	/* [console] */
+	int console_bell;           /* default no: ring on a new report */
+	int console_overdue_min;    /* default 120: an open report this old is overdue */
+	int console_unassigned_min; /* default 30: a new report unassigned this long stands out */
+	/* [keys]: "action=key,action=key..." as written; the console checks them */
+	char *console_keys;
 } dd_config;
 
 /*
@@ -62,7 +71,8 @@ typedef struct dd_config {
  *   "FILE:LINE: unknown key 'x' in [site]"
  *   "FILE:LINE: key 'x' is outside any section"
  *   "FILE:LINE: syntax error"
- *   "FILE:LINE: max_body: not a positive number: 'abc'" (also join_window)
+ *   "FILE:LINE: max_body: not a positive number: 'abc'" (also join_window,
+ *   give_up_after, max_media)
  *   "FILE:LINE: listen: not HOST:PORT with a port from 1 to 65535: 'x'"
  *   "FILE:LINE: mode: not 'webhook' or 'poll': 'x'"
  *   "FILE:LINE: timezone: no such time zone in /usr/share/zoneinfo: 'x'"

@@ -82,6 +82,19 @@ typedef struct dd_change {
 dd_status dd_report_apply(dd_db *db, const dd_actor *actor, const dd_change *c,
 			  int64_t *version, dd_err *err);
 
+/*
+ * Undoes the audited action event (by the same actor, within window_ms, and
+ * only while the report is still at the version that action left): puts back
+ * what it changed as a new change (event "undo"), and cancels its
+ * notifications that are still queued. summary (may be NULL) gets one line
+ * saying what happened, e.g. "undid the assign of report #12; 2
+ * notification(s) cancelled".
+ */
+dd_status dd_report_undo(dd_db *db, const dd_actor *actor, int64_t event, int window_ms,
+			 char *summary, size_t size, dd_err *err);
+/* The id of actor's latest event on report (0 when none). */
+int64_t dd_report_last_event(dd_db *db, const dd_actor *actor, int64_t report);
+
 /* A new report. */
 typedef struct dd_report_in {
 	const char *channel;      /* "desk", "whatsapp", "telegram" */
@@ -168,6 +181,16 @@ typedef struct dd_report_count {
 } dd_report_count;
 dd_status dd_report_counts(dd_db *db, dd_report_count **out, size_t *n, dd_err *err);
 void dd_report_counts_free(dd_report_count **list, size_t n);
+
+/* Open reports that are overdue, per district (n[0]): new ones received
+ * before new_before, and any open one received before open_before. */
+dd_status dd_report_overdue_counts(dd_db *db, int64_t new_before, int64_t open_before,
+				   dd_report_count **out, size_t *n, dd_err *err);
+/* The highest report id (0 when none): new arrivals show as it grows. */
+int64_t dd_report_max_id(dd_db *db);
+/* Where report id sits in the queue f (0-based), or -1 when it is not in it
+ * or the filter has a pattern or a search (not worth counting). */
+int64_t dd_report_position(dd_db *db, const dd_report_filter *f, int64_t id);
 
 /* The history of one report. */
 typedef struct dd_event {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../tui/console.h"
 #include "dutydesk/audit.h"
 #include "dutydesk/demo.h"
 #include "dutydesk/import.h"
@@ -36,15 +37,25 @@ int cmd_console(struct cli *c, int argc, char **argv)
 {
 	int rc = only_help("console", argc, argv,
 			   _("Usage: dutydesk [console]\n"
-			     "Opens the console. The full-screen console is not built yet: for now\n"
-			     "this prints the open queue, most urgent and oldest first.\n"),
+			     "Opens the full-screen console: reports by district, triaged with the\n"
+			     "keyboard; '?' inside lists the keys. When standard input or output is\n"
+			     "not a terminal, prints the open queue instead.\n"),
 			   0, 0);
 	if (rc >= 0)
 		return rc;
 	if ((rc = cli_open(c, 0)))
 		return rc;
-	printf(_("%s: open reports, most urgent and oldest first\n"), c->cfg->site_name);
-	return cli_print_queue(c, 40);
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		printf(_("%s: open reports, most urgent and oldest first\n"), c->cfg->site_name);
+		return cli_print_queue(c, 40);
+	}
+	struct tui_options opt = {
+		.bell = c->cfg->console_bell,
+		.overdue_min = c->cfg->console_overdue_min,
+		.unassigned_min = c->cfg->console_unassigned_min,
+		.keys = c->cfg->console_keys,
+	};
+	return tui_run(c->db, &c->actor, c->cfg, &opt);
 }
 
 static void say_bootstrap(struct cli *c)

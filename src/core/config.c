@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ini.h>
@@ -44,6 +45,7 @@ enum kind {
 	K_LONG,         /* positive long */
 	K_INT,          /* positive int */
 	K_MODE,         /* webhook | poll */
+	K_BOOL,         /* yes/no, true/false, on/off, 1/0 (stored as int) */
 };
 
 struct key {
@@ -70,6 +72,10 @@ static const struct key keys[] = {
 	  "1048576" },
 	{ "gateway", "join_window", K_INT, offsetof(dd_config, join_window_s),
 	  false, "180" },
+	{ "gateway", "give_up_after", K_LONG, offsetof(dd_config, give_up_after_s),
+	  false, "86400" },
+	{ "gateway", "max_media", K_LONG, offsetof(dd_config, max_media), false,
+	  "16777216" },
 	STR("whatsapp", "api_base", wa_api_base,
 	    "https://graph.facebook.com/v21.0"),
 	STR("whatsapp", "phone_number_id", wa_phone_number_id, NULL),
@@ -84,12 +90,18 @@ static const struct key keys[] = {
 	SECRET("telegram", "secret_token", tg_secret_token),
 	{ "telegram", "mode", K_MODE, offsetof(dd_config, tg_mode), false,
 	  "webhook" },
+	{ "console", "bell", K_BOOL, offsetof(dd_config, console_bell), false, "no" },
+	{ "console", "overdue_after", K_INT, offsetof(dd_config, console_overdue_min), false,
+	  "120" },
+	{ "console", "unassigned_after", K_INT, offsetof(dd_config, console_unassigned_min),
+	  false, "30" },
 };
 
 #define NKEYS (sizeof keys / sizeof keys[0])
 _Static_assert(NKEYS <= 32, "the key masks are 32 bits wide");
 
-static const char *const sections[] = { "site", "gateway", "whatsapp", "telegram" };
+static const char *const sections[] = { "site", "gateway", "whatsapp", "telegram", "console",
+					"keys" };
 static const char *const secret_sections[] = { "whatsapp", "telegram" };
 
 static const struct {
@@ -286,6 +298,23 @@ static bool set_key(dd_config *cfg, const struct key *k, const char *value,
 			return false;
 		}
 		break;
+	case K_BOOL: {
+		static const char *const yes[] = {"yes", "true", "on", "1"};
+		static const char *const no[] = {"no", "false", "off", "0"};
+		int v = -1;
+		for (int i = 0; i < 4; i++) {
+			if (strcasecmp(value, yes[i]) == 0)
+				v = 1;
+			if (strcasecmp(value, no[i]) == 0)
+				v = 0;
+		}
+		if (v < 0) {
+			snprintf(why, whylen, _("%s: not yes or no: '%s'"), k->name, value);
+			return false;
+		}
+		*(int *)(void *)((char *)cfg + k->off) = v;
+		return true;
+	}
 	case K_STR:
 		break;
 	}
@@ -418,6 +447,14 @@ static int handler(void *user, const char *section, const char *name,
 	if (!section_allowed(ps, section)) {
 		parse_fail(ps, _("unknown section [%s]"), section);
 		return 0;
+	}
+	if (strcmp(section, "keys") == 0) {
+		/* key bindings: the console checks the names and keys */
+		char *old = ps->cfg->console_keys;
+		ps->cfg->console_keys = dd_xasprintf("%s%s%s=%s", old ? old : "", old ? "," : "",
+						     name, value);
+		free(old);
+		return 1;
 	}
 	for (size_t i = 0; i < NKEYS; i++)
 		if (strcmp(keys[i].section, section) == 0 &&
@@ -622,8 +659,10 @@ static dd_status check_secret_perms(const char *path, const struct stat *st,
 static void free_fields(dd_config *cfg)
 {
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].kind != K_LONG && keys[i].kind != K_INT)
+		if (keys[i].kind != K_LONG && keys[i].kind != K_INT && keys[i].kind != K_BOOL)
 			set_str(str_field(cfg, keys[i].off), NULL);
+	free(cfg->console_keys);
+	cfg->console_keys = NULL;
 	for (int i = 0; i < 2; i++) {
 		free(cfg->loaded[i]);
 		free(cfg->loaded_secrets[i]);

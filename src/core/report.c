@@ -431,6 +431,12 @@ static void describe(const dd_change *c, const struct row *r, const struct next 
 	case DD_ACT_DUPLICATE:
 		json_object_set_new(a, "duplicate_of", json_integer(n->duplicate_of));
 		break;
+	case DD_ACT_REOPEN:
+		/* what reopen clears, so that undo can put it back */
+		json_set_str(b, "reason", r->reason);
+		if (r->duplicate_of)
+			json_object_set_new(b, "duplicate_of", json_integer(r->duplicate_of));
+		break;
 	case DD_ACT_PRIORITY:
 		json_object_set_new(b, "priority", json_integer(r->priority));
 		json_object_set_new(a, "priority", json_integer(n->priority));
@@ -692,4 +698,230 @@ fail:
 	if (own_txn)
 		dd_db_rollback(db);
 	return s;
+}
+
+/* Undo: the inverse of one recent action, as a new audited change. */
+
+struct undo_event {
+	int64_t report, at, version;
+	char actor[160], action[32];
+	json_t *before, *after;
+};
+
+static dd_status load_event(dd_db *db, int64_t event, struct undo_event *e, dd_err *err)
+{
+	static const char sql[] =
+		"SELECT coalesce(report_id, 0), at, actor, action, before, after FROM events WHERE id = ?";
+	memset(e, 0, sizeof *e);
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, event);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return dd_fail(err, DD_ENOTFOUND, _("no event %lld"), (long long)event);
+	}
+	e->report = sqlite3_column_int64(st, 0);
+	e->at = sqlite3_column_int64(st, 1);
+	snprintf(e->actor, sizeof e->actor, "%s", sqlite3_column_text(st, 2));
+	snprintf(e->action, sizeof e->action, "%s", sqlite3_column_text(st, 3));
+	const char *b = (const char *)sqlite3_column_text(st, 4);
+	const char *a = (const char *)sqlite3_column_text(st, 5);
+	e->before = b ? json_loads(b, 0, NULL) : json_object();
+	e->after = a ? json_loads(a, 0, NULL) : json_object();
+	sqlite3_reset(st);
+	if (!e->before)
+		e->before = json_object();
+	if (!e->after)
+		e->after = json_object();
+	e->version = json_integer_value(json_object_get(e->after, "version"));
+	return DD_OK;
+}
+
+static const char *jget(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static dd_status cancel_queued(dd_db *db, int64_t event, int *cancelled, int *gone, dd_err *err)
+{
+	static const char upd[] =
+		"UPDATE outbox SET state = 'cancelled', updated_at = ?2 WHERE event_id = ?1 AND state = 'queued'";
+	static const char left[] = "SELECT count(*) FROM outbox WHERE event_id = ? AND state <> 'cancelled'";
+	sqlite3_stmt *st = dd_stmt(db, upd, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, event);
+	sqlite3_bind_int64(st, 2, dd_now_ms());
+	dd_status s = dd_step_done(db, st, err, _("cancelling notifications"));
+	if (s)
+		return s;
+	*cancelled = sqlite3_changes(db->h);
+	if (!(st = dd_stmt(db, left, err)))
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, event);
+	*gone = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_reset(st);
+	return DD_OK;
+}
+
+static dd_status undo_note(dd_db *db, const struct undo_event *e, dd_err *err)
+{
+	static const char sql[] =
+		"DELETE FROM notes WHERE id = (SELECT id FROM notes WHERE report_id = ?1 AND author = ?2 "
+		"AND text = ?3 ORDER BY id DESC LIMIT 1)";
+	const char *text = jget(e->after, "note");
+	if (!text)
+		return DD_OK;
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, e->report);
+	sqlite3_bind_text(st, 2, e->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	return dd_step_done(db, st, err, _("removing the note"));
+}
+
+dd_status dd_report_undo(dd_db *db, const dd_actor *actor, int64_t event, int window_ms,
+			 char *summary, size_t size, dd_err *err)
+{
+	static const char sql[] =
+		"UPDATE reports SET status = ?2, officer_id = ?3, priority = ?4, category = ?5, "
+		"  district_id = ?6, duplicate_of = ?7, reason = ?8, "
+		"  resolved_at = CASE WHEN ?2 = 'resolved' THEN resolved_at ELSE NULL END, "
+		"  updated_at = ?9, updated_by = ?10, version = version + 1 WHERE id = ?1 AND version = ?11";
+	dd_status s;
+	struct undo_event e;
+	struct row r = {0};
+	char *before = NULL, *after = NULL;
+	char who[160];
+	dd_actor_label(actor, who, sizeof who);
+	if ((s = dd_db_begin(db, err)))
+		return s;
+	if ((s = load_event(db, event, &e, err)))
+		goto out;
+	int act = dd_action_parse(e.action);
+	if (act < 0 || !e.report) {
+		s = dd_fail(err, DD_EINVAL, _("'%s' cannot be undone"), e.action);
+		goto out;
+	}
+	if (strcmp(e.actor, who) != 0) {
+		s = dd_fail(err, DD_EPERM, _("only %s can undo their own action"), e.actor);
+		goto out;
+	}
+	if (dd_now_ms() - e.at > window_ms) {
+		s = dd_fail(err, DD_ESTATE, _("too late to undo: the %s of report #%lld was more than %d s ago"),
+			    e.action, (long long)e.report, window_ms / 1000);
+		goto out;
+	}
+	if ((s = load_row(db, e.report, &r, err)))
+		goto out;
+	if (r.version != e.version) {
+		s = stale(db, &r, e.version, err);
+		goto out;
+	}
+	/* start from the row as it is, put back what the event changed */
+	int64_t officer = r.officer, district = r.district, dup = r.duplicate_of;
+	int priority = r.priority;
+	const char *status = dd_rs_code(r.status), *category = r.category, *reason = r.reason;
+	json_t *b = e.before;
+	if (jget(b, "status"))
+		status = jget(b, "status");
+	if (json_object_get(b, "officer")) {
+		const char *badge = jget(b, "officer");
+		officer = 0;
+		if (badge) {
+			dd_officer o;
+			if ((s = dd_officer_find(db, badge, &o, err)))
+				goto out;
+			officer = o.id;
+			dd_officer_clear(&o);
+		}
+	}
+	if (json_object_get(b, "priority"))
+		priority = (int)json_integer_value(json_object_get(b, "priority"));
+	if (jget(b, "category"))
+		category = jget(b, "category");
+	if (json_object_get(b, "district")) {
+		district = 0;
+		if (jget(b, "district") && (s = dd_district_id(db, jget(b, "district"), &district, err)))
+			goto out;
+	}
+	if (act == DD_ACT_DUPLICATE)
+		dup = 0;
+	if (act == DD_ACT_REOPEN)
+		dup = json_integer_value(json_object_get(b, "duplicate_of"));
+	if (act == DD_ACT_REJECT)
+		reason = NULL;
+	if (act == DD_ACT_REOPEN)
+		reason = jget(b, "reason");
+	if (act == DD_ACT_NOTE || jget(e.after, "note"))
+		if ((s = undo_note(db, &e, err)))
+			goto out;
+
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st) {
+		s = err ? err->status : DD_EDB;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, r.id);
+	sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
+	dd_bind_id(st, 3, officer);
+	sqlite3_bind_int(st, 4, priority);
+	sqlite3_bind_text(st, 5, category, -1, SQLITE_TRANSIENT);
+	dd_bind_id(st, 6, district);
+	dd_bind_id(st, 7, dup);
+	dd_bind_text(st, 8, reason);
+	sqlite3_bind_int64(st, 9, dd_now_ms());
+	sqlite3_bind_text(st, 10, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, r.version);
+	if ((s = dd_step_done(db, st, err, _("saving the report"))))
+		goto out;
+	json_t *ua = json_deep_copy(e.before);
+	json_object_set_new(ua, "undoes", json_integer(event));
+	json_object_set_new(ua, "version", json_integer(r.version + 1));
+	before = json_take(json_deep_copy(e.after));
+	after = json_take(ua);
+	if ((s = dd_audit_append(db, actor, r.id, "undo", before, after, NULL, err)))
+		goto out;
+	int cancelled = 0, sent = 0;
+	if ((s = cancel_queued(db, event, &cancelled, &sent, err)))
+		goto out;
+	if ((s = dd_db_commit(db, err)))
+		goto out_nocommit;
+	if (summary) {
+		if (sent)
+			snprintf(summary, size,
+				 _("undid the %s of report #%lld; %d notification(s) cancelled, %d already on their way"),
+				 e.action, (long long)r.id, cancelled, sent);
+		else
+			snprintf(summary, size, _("undid the %s of report #%lld; %d notification(s) cancelled"),
+				 e.action, (long long)r.id, cancelled);
+	}
+out:
+	if (s)
+		dd_db_rollback(db);
+out_nocommit:
+	free(before);
+	free(after);
+	json_decref(e.before);
+	json_decref(e.after);
+	row_clear(&r);
+	return s;
+}
+
+int64_t dd_report_last_event(dd_db *db, const dd_actor *actor, int64_t report)
+{
+	static const char sql[] =
+		"SELECT id FROM events WHERE report_id = ? AND actor = ? ORDER BY id DESC LIMIT 1";
+	char who[160];
+	dd_actor_label(actor, who, sizeof who);
+	sqlite3_stmt *st = dd_stmt(db, sql, NULL);
+	if (!st)
+		return 0;
+	sqlite3_bind_int64(st, 1, report);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return id;
 }
