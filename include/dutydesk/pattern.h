@@ -7,14 +7,19 @@
  *   ~p N         priority: N, <N, >N, N-M
  *   ~o OFFICER   officer badge, or part of the name (case-insensitive, Cyrillic too)
  *   ~r REPORTER  part of the reporter's name or phone, the organisation's
- *                name, or the sender's profile name
+ *                name, or the sender's profile name or number
  *   ~a AGE       age: >30m (older than), <2h (newer than); units s m h d w
  *   ~u           unassigned
  *   ~t           tagged (the caller's tag set)
  *   word         full-text: the word as a prefix; "two words" a phrase
  *   a b          both;  a | b  either;  !a  not;  ( )  grouping
  *
- * Values may be quoted ("КСК Жулдыз"). AND binds tighter than |.
+ * Values may be quoted ("КСК Жулдыз"); inside quotes \" and \\ stand for
+ * " and \. A value with a space or ( ) | ", or starting with ~ or !, must
+ * be. AND binds tighter than |. Substring terms, districts and categories
+ * ignore case in Latin, Cyrillic and Kazakh letters and take ё as е; a
+ * badge is matched exactly. Districts and categories are checked against
+ * the database when the pattern is used (report.h: dd_report_filter).
  */
 #ifndef DUTYDESK_PATTERN_H
 #define DUTYDESK_PATTERN_H

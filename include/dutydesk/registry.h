@@ -81,6 +81,10 @@ dd_status dd_reporter_list(dd_db *db, bool unverified_only, dd_reporter **out, s
 void dd_reporter_list_free(dd_reporter **list, size_t n);
 /* Finds a district id by code; DD_ENOTFOUND when none. */
 dd_status dd_district_id(dd_db *db, const char *code, int64_t *id, dd_err *err);
+/* Writes phone as stored (digits, country code first: "+7 (701) 123-45-67"
+ * and "8 701 123 45 67" both give 77011234567); false when it is not a
+ * phone number (10 to 15 digits). */
+bool dd_phone_normalize(const char *phone, char out[16]);
 /* Is code a known category? */
 bool dd_category_exists(dd_db *db, const char *code);
 

@@ -26,6 +26,7 @@ typedef enum {
 	DD_ACTOR_USER,    /* a Unix login at a console or the CLI */
 	DD_ACTOR_OFFICER, /* an officer answering through a messenger */
 	DD_ACTOR_SYSTEM,  /* the gateway's timers, the demo */
+	DD_ACTOR_SENDER,  /* whoever wrote a message ("whatsapp:77011234567") */
 } dd_actor_kind;
 
 typedef struct dd_actor {
@@ -41,7 +42,8 @@ const char *dd_current_login(void);
 /* Looks login up; an unknown login gets DD_ROLE_NONE (may read, not act). */
 dd_status dd_actor_for_login(dd_db *db, const char *login, dd_actor *out, dd_err *err);
 dd_actor dd_actor_system(void);
-/* "user:ivanov", "officer:1234", "system": the actor as stored in events. */
+/* "user:ivanov", "officer:1234", "sender:whatsapp:7701...", "system": the
+ * actor as stored in events. */
 void dd_actor_label(const dd_actor *a, char *buf, size_t size);
 
 /* Fails with DD_EPERM and a message saying what role is needed and how an

@@ -61,6 +61,13 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_district(struct cli *c, int argc, char **argv);
 int cmd_officer(struct cli *c, int argc, char **argv);
 int cmd_reporter(struct cli *c, int argc, char **argv);
+int cmd_ingest(struct cli *c, int argc, char **argv);
+int cmd_gateway(struct cli *c, int argc, char **argv);
+/* dutydesk reporter link (cmd_gateway.c); argv[0] is "link". */
+int cmd_reporter_link(struct cli *c, int argc, char **argv);
+/* For `check`: the messenger settings the gateway needs (secrets already
+ * loaded); appends one line per finding, returns the number of problems. */
+int cli_check_gateway(const dd_config *cfg, dd_buf *report);
 
 /* Prints the open queue (the console's first screen, as text). */
 int cli_print_queue(struct cli *c, int limit);

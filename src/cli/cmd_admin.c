@@ -329,6 +329,7 @@ int cmd_check(struct cli *c, int argc, char **argv)
 		dd_buf_printf(&report, "%s\n", err.msg);
 		problems++;
 	}
+	problems += cli_check_gateway(c->cfg, &report);
 	if (report.len)
 		fputs(report.data, stdout);
 	dd_buf_reset(&report);

@@ -178,9 +178,13 @@ int cmd_reporter(struct cli *c, int argc, char **argv)
 {
 	struct list_args a = {0};
 	bool helped;
+	if (argc >= 2 && strcmp(argv[1], "link") == 0)
+		return cmd_reporter_link(c, argc - 1, argv + 1);
 	int rc = list_args("reporter", argc, argv, false, true,
 			   _("Usage: dutydesk reporter list [--unverified] [--format table|csv|json]\n"
-			     "Lists reporters with their organisation and number of reports.\n"),
+			     "       dutydesk reporter link PHONE|TGID REPORTER\n"
+			     "Lists reporters with their organisation and number of reports; links\n"
+			     "an unknown sender to a reporter ('reporter link --help' tells more).\n"),
 			   &a, &helped);
 	if (rc || helped || (rc = cli_open(c, 0)))
 		return rc;

@@ -9,6 +9,8 @@
 #include "cli.h"
 #include "dutydesk/clock.h"
 #include "dutydesk/outbox.h"
+#include "dutydesk/pattern.h"
+#include "dutydesk/registry.h"
 #include "dutydesk/report.h"
 #include "dutydesk/sanitize.h"
 
@@ -180,10 +182,12 @@ static int report_list(struct cli *c, int argc, char **argv)
 		{"limit", required_argument, NULL, 'l'},
 		{"format", required_argument, NULL, 'f'},
 		{"search", required_argument, NULL, 'q'},
+		{"pattern", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	dd_report_filter f = {.order = DD_ORDER_NEWEST};
+	const char *pattern = NULL;
 	long long limit = 0;
 	cli_format fmt = FMT_TABLE;
 	int ch;
@@ -217,6 +221,7 @@ static int report_list(struct cli *c, int argc, char **argv)
 			break;
 		case 'c': f.category = optarg; break;
 		case 'q': f.search = optarg; break;
+		case 'p': pattern = optarg; break;
 		case 'l':
 			if ((limit = cli_number(optarg)) < 0)
 				return cli_usage("report list", _("--limit wants a number, not '%s'"), optarg);
@@ -227,9 +232,12 @@ static int report_list(struct cli *c, int argc, char **argv)
 			break;
 		case 'h':
 			printf(_("Usage: dutydesk report list [--status S[,S...]] [--district CODE|none]\n"
-				 "         [--category CAT] [--search WORDS] [--limit N] [--format table|csv|json]\n"
+				 "         [--category CAT] [--search WORDS] [--pattern PATTERN] [--limit N]\n"
+				 "         [--format table|csv|json]\n"
 				 "Lists reports, newest first. --status open means every open status;\n"
-				 "--district none the unrouted reports.\n"));
+				 "--district none the unrouted reports. --pattern limits them as the\n"
+				 "console's limit does, e.g. '~d D1 ~s open !~o B12 | ~p 1' (PATTERNS in\n"
+				 "dutydesk(1)).\n"));
 			return EXIT_OK;
 		default:
 			return cli_usage("report list", _("bad option"));
@@ -237,8 +245,23 @@ static int report_list(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("report list", _("unexpected argument '%s'"), argv[optind]);
+	dd_pattern *pat = NULL;
+	if (pattern) {
+		dd_err err = {0};
+		if (dd_pattern_parse(pattern, &pat, NULL, &err))
+			return cli_usage("report list", "%s", err.msg);
+		if (dd_pattern_uses_tags(pat)) {
+			dd_pattern_free(&pat);
+			return cli_usage("report list",
+					 _("~t means the reports tagged in the console; the command line has none"));
+		}
+		f.pattern = pat;
+	}
 	int rc = cli_open(c, 0);
-	return rc ? rc : print_reports(c, &f, limit, fmt);
+	if (!rc)
+		rc = print_reports(c, &f, limit, fmt);
+	dd_pattern_free(&pat);
+	return rc;
 }
 
 static int report_add(struct cli *c, int argc, char **argv)
@@ -254,6 +277,7 @@ static int report_add(struct cli *c, int argc, char **argv)
 		{0},
 	};
 	dd_report_in in = {.channel = "desk"};
+	char phone[16];
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -261,7 +285,11 @@ static int report_add(struct cli *c, int argc, char **argv)
 		case 'c': in.category = optarg; break;
 		case 't': in.text = optarg; break;
 		case 'a': in.address = optarg; break;
-		case 'r': in.reporter_phone = optarg[0] == '+' ? optarg + 1 : optarg; break;
+		case 'r':
+			if (!dd_phone_normalize(optarg, phone))
+				return cli_usage("report add", _("'%s' is not a phone number"), optarg);
+			in.reporter_phone = phone;
+			break;
 		case 'p': {
 			long long p = cli_number(optarg);
 			if (p < 1 || p > 4)

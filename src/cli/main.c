@@ -21,8 +21,10 @@ static const struct {
 	{"report", cmd_report, N_("add, list, show, assign and move reports")},
 	{"district", cmd_district, N_("list districts")},
 	{"officer", cmd_officer, N_("list officers")},
-	{"reporter", cmd_reporter, N_("list reporters")},
+	{"reporter", cmd_reporter, N_("list reporters; link a sender to a reporter")},
 	{"user", cmd_user, N_("add and list users (who may do what)")},
+	{"ingest", cmd_ingest, N_("process one webhook body as the gateway would")},
+	{"gateway", cmd_gateway, N_("run the network daemon (webhooks, polling, sending)")},
 	{"check", cmd_check, N_("validate the config, secrets and database")},
 };
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "db_internal.h"
+#include "pattern_sql.h"
 #include "dutydesk/clock.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -228,6 +229,9 @@ dd_status dd_db_open(dd_db **out, const char *path, unsigned flags, dd_err *err)
 		db->readonly = true;
 	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db->h, 1);
+	/* the fold limit patterns match names with (pattern_sql.h); fails
+	 * only when memory runs out, and a query using it then says so */
+	dd_fold_register(db->h);
 
 	dd_status s = DD_OK;
 	if (pragma_int(db, "PRAGMA schema_version") < 0) {

@@ -1063,7 +1063,7 @@ static dd_status write_events(dd_db *db, struct city *c, const struct rep *x,
 	if (mode == 0)
 		return DD_OK;
 	dd_status s = dd_audit_append(db, &a, x->id, "created", NULL, after, NULL, err);
-	for (int k = mode == 2 ? x->nsteps - 1 : 0; mode >= 2 && !s && k < x->nsteps; k++) {
+	for (int k = mode == 2 && x->nsteps ? x->nsteps - 1 : 0; mode >= 2 && !s && k < x->nsteps; k++) {
 		const struct step *t = &x->steps[k];
 		const char *to = status_codes[t->to];
 		snprintf(before, sizeof before, "{\"status\":\"%s\"}", status_codes[t->from]);

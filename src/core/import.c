@@ -291,39 +291,12 @@ static char *trim(char *s)
 
 /* --- values ------------------------------------------------------------- */
 
-/*
- * Phones are stored as WhatsApp writes them: country code and number, digits
- * only. People write "+7 (701) 123-45-67" or, in Kazakhstan and Russia, with
- * the trunk prefix "8 701 123 45 67"; both become 77011234567.
- */
-static bool phone_normalize(const char *in, char out[16])
-{
-	size_t n = 0;
-	bool plus = *in == '+';
-
-	for (const char *p = in + plus; *p; p++) {
-		if (*p >= '0' && *p <= '9') {
-			if (n == 15)
-				return false;
-			out[n++] = *p;
-		} else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')') {
-			return false;
-		}
-	}
-	out[n] = '\0';
-	if (n < 10)
-		return false;
-	if (!plus && n == 11 && out[0] == '8')
-		out[0] = '7';
-	return true;
-}
-
 static void check_phone(struct imp *im, const char *col, char out[16])
 {
 	const char *v = val(im, col);
 
 	out[0] = '\0';
-	if (*v && !phone_normalize(v, out))
+	if (*v && !dd_phone_normalize(v, out))
 		problem(im, _("%s '%s' is not a phone number (10 to 15 digits, "
 			      "optionally with a leading '+')"),
 			col, SHOW(v));

@@ -422,3 +422,30 @@ void dd_reporter_list_free(dd_reporter **list, size_t n)
 	free(*list);
 	*list = NULL;
 }
+
+/*
+ * Phones are stored as WhatsApp writes them: country code and number, digits
+ * only. People write "+7 (701) 123-45-67" or, in Kazakhstan and Russia, with
+ * the trunk prefix "8 701 123 45 67"; both become 77011234567.
+ */
+bool dd_phone_normalize(const char *in, char out[16])
+{
+	size_t n = 0;
+	bool plus = *in == '+';
+
+	for (const char *p = in + plus; *p; p++) {
+		if (*p >= '0' && *p <= '9') {
+			if (n == 15)
+				return false;
+			out[n++] = *p;
+		} else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')') {
+			return false;
+		}
+	}
+	out[n] = '\0';
+	if (n < 10)
+		return false;
+	if (!plus && n == 11 && out[0] == '8')
+		out[0] = '7';
+	return true;
+}

@@ -581,18 +581,17 @@ static int64_t report_by_external(dd_db *db, const char *channel, const char *ex
 	return id;
 }
 
-/* The code of district id, for events; NULL when none. */
-static const char *district_code(dd_db *db, int64_t id)
+/* The code of district id, for events, in code[64]; NULL when none. */
+static const char *district_code(dd_db *db, int64_t id, char code[64])
 {
 	static const char sql[] = "SELECT code FROM districts WHERE id = ?";
-	static char code[64];
 	sqlite3_stmt *st = id ? dd_stmt(db, sql, NULL) : NULL;
 	if (!st)
 		return NULL;
 	sqlite3_bind_int64(st, 1, id);
 	const char *c = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		snprintf(code, sizeof code, "%s", sqlite3_column_text(st, 0));
+		snprintf(code, 64, "%s", sqlite3_column_text(st, 0));
 		c = code;
 	}
 	sqlite3_reset(st);
@@ -683,7 +682,8 @@ dd_status dd_report_create(dd_db *db, const dd_actor *actor, const dd_report_in 
 	json_set_str(a, "channel", channel);
 	json_set_str(a, "category", category);
 	json_object_set_new(a, "priority", json_integer(priority));
-	json_set_str(a, "district", district_code(db, district));
+	char code[64];
+	json_set_str(a, "district", district_code(db, district, code));
 	char *after = json_take(a);
 	s = dd_audit_append(db, actor, rid, "create", NULL, after, NULL, err);
 	free(after);

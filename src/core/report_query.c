@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "db_internal.h"
+#include "pattern_sql.h"
 #include "dutydesk/registry.h"
 #include "dutydesk/report.h"
 
@@ -146,17 +147,40 @@ dd_status dd_report_page(dd_db *db, const dd_report_filter *f, int64_t offset, i
 		return s;
 	if (f->category && !dd_category_exists(db, f->category))
 		return dd_fail(err, DD_EINVAL, _("unknown category '%s'"), f->category);
+	/* compiled first: a pattern naming an unknown district fails here */
+	dd_buf where = {0};
+	struct dd_pattern_binds binds = {0};
+	if (f->pattern && (s = dd_pattern_where(db, f->pattern, f->tagged, f->ntagged, &where,
+						&binds, err))) {
+		dd_buf_free(&where);
+		dd_pattern_binds_free(&binds);
+		return s;
+	}
 
+	/*
+	 * Two steps in one statement: the inner query finds the page's ids
+	 * from the indexes alone, the outer one builds the rows (joins, the
+	 * notification state) for just those, so a filter that matches many
+	 * reports never builds them all before sorting.
+	 */
 	dd_buf sql = {0};
 	char *q = NULL;
+	const char *order;
+	switch (f->order) {
+	case DD_ORDER_NEWEST: order = " ORDER BY r.received_at DESC, r.id DESC"; break;
+	case DD_ORDER_OLDEST: order = " ORDER BY r.received_at, r.id"; break;
+	default: order = " ORDER BY r.priority, r.received_at, r.id";
+	}
+	dd_buf_adds(&sql, REPORT_COLS "FROM (SELECT r.id AS pid");
 	/* A search walks the full-text index newest first and stops at the
 	 * page: sorting every match by another key would read them all. */
 	if (f->search && *f->search) {
 		q = fts_query(f->search);
-		dd_buf_adds(&sql, REPORT_COLS "FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid "
-			    REPORT_JOINS "WHERE reports_fts MATCH :q");
+		order = " ORDER BY r.id DESC";
+		dd_buf_adds(&sql, " FROM reports_fts JOIN reports r ON r.id = reports_fts.rowid "
+			    "WHERE reports_fts MATCH :q");
 	} else {
-		dd_buf_adds(&sql, REPORT_COLS "FROM reports r " REPORT_JOINS "WHERE 1");
+		dd_buf_adds(&sql, " FROM reports r WHERE 1");
 	}
 	if (f->unrouted)
 		dd_buf_adds(&sql, " AND r.district_id IS NULL");
@@ -177,19 +201,15 @@ dd_status dd_report_page(dd_db *db, const dd_report_filter *f, int64_t offset, i
 	}
 	if (f->category)
 		dd_buf_adds(&sql, " AND r.category = :category");
+	if (f->pattern)
+		dd_buf_printf(&sql, " AND (%s)", where.data);
 	if (q)
 		dd_buf_adds(&sql, " ORDER BY reports_fts.rowid DESC");
-	else switch (f->order) {
-	case DD_ORDER_NEWEST:
-		dd_buf_adds(&sql, " ORDER BY r.received_at DESC, r.id DESC");
-		break;
-	case DD_ORDER_OLDEST:
-		dd_buf_adds(&sql, " ORDER BY r.received_at, r.id");
-		break;
-	default:
-		dd_buf_adds(&sql, " ORDER BY r.priority, r.received_at, r.id");
-	}
-	dd_buf_adds(&sql, " LIMIT :limit OFFSET :offset");
+	else
+		dd_buf_adds(&sql, order);
+	dd_buf_adds(&sql, " LIMIT :limit OFFSET :offset) page JOIN reports r ON r.id = page.pid "
+		    REPORT_JOINS);
+	dd_buf_adds(&sql, order);
 
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db->h, sql.data, -1, &st, NULL) != SQLITE_OK) {
@@ -204,6 +224,7 @@ dd_status dd_report_page(dd_db *db, const dd_report_filter *f, int64_t offset, i
 		sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":q"), q, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), limit);
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":offset"), offset);
+	dd_pattern_bind(st, &binds);
 	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -215,6 +236,8 @@ dd_status dd_report_page(dd_db *db, const dd_report_filter *f, int64_t offset, i
 done:
 	free(q);
 	dd_buf_free(&sql);
+	dd_buf_free(&where);
+	dd_pattern_binds_free(&binds);
 	return s;
 }
 

@@ -85,6 +85,9 @@ void dd_actor_label(const dd_actor *a, char *buf, size_t size)
 	case DD_ACTOR_OFFICER:
 		snprintf(buf, size, "officer:%s", a->login);
 		break;
+	case DD_ACTOR_SENDER:
+		snprintf(buf, size, "sender:%s", a->login);
+		break;
 	default:
 		snprintf(buf, size, "system");
 	}

@@ -172,8 +172,10 @@ void tui_filter(const struct tui *t, dd_report_filter *f)
 		f->district = e->code;
 	if (e && e->kind == SIDE_UNROUTED)
 		f->unrouted = true;
-	/* the queue shows open reports, unless a limit says otherwise */
-	f->open_only = !t->limit && !(t->search_text && *t->search_text);
+	/* the queue shows open reports, unless a limit asks for statuses
+	 * itself (~s) or a search looks through everything */
+	f->open_only = !(t->limit_text && strstr(t->limit_text, "~s")) &&
+		       !(t->search_text && *t->search_text);
 	f->pattern = t->limit;
 	f->search = t->search_text;
 	f->tagged = t->tags;

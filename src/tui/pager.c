@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "dutydesk/clock.h"
 #include "dutydesk/outbox.h"
 #include "dutydesk/sanitize.h"
@@ -13,6 +15,38 @@ static void add_clean(dd_buf *b, const char *s, unsigned flags)
 	char *c = dd_clean_text(s ? s : "", s ? strlen(s) : 0, flags);
 	dd_buf_adds(b, c);
 	free(c);
+}
+
+/* "status new → assigned, officer — → 1101" from an event's JSON. */
+char *tui_describe_change(const char *before, const char *after)
+{
+	dd_buf b = {0};
+	json_error_t e;
+	json_t *jb = before ? json_loads(before, 0, &e) : NULL;
+	json_t *ja = after ? json_loads(after, 0, &e) : NULL;
+	const char *key;
+	json_t *v;
+	json_object_foreach(ja, key, v) {
+		if (strcmp(key, "version") == 0)
+			continue;
+		json_t *old = json_object_get(jb, key);
+		char *nv = json_is_string(v) ? dd_xstrdup(json_string_value(v))
+			 : json_is_null(v) ? dd_xstrdup("—") : json_dumps(v, JSON_ENCODE_ANY);
+		if (b.len)
+			dd_buf_adds(&b, ", ");
+		if (old) {
+			char *ov = json_is_string(old) ? dd_xstrdup(json_string_value(old))
+				 : json_is_null(old) ? dd_xstrdup("—") : json_dumps(old, JSON_ENCODE_ANY);
+			dd_buf_printf(&b, "%s %s → %s", key, ov, nv);
+			free(ov);
+		} else {
+			dd_buf_printf(&b, "%s %s", key, nv);
+		}
+		free(nv);
+	}
+	json_decref(jb);
+	json_decref(ja);
+	return dd_buf_take(&b);
 }
 
 char *tui_report_text(struct tui *t, const dd_report *r)
@@ -119,8 +153,13 @@ char *tui_report_text(struct tui *t, const dd_report *r)
 			dd_time_short(when, sizeof when, ev[i].at);
 			dd_buf_printf(&b, "  %s ", when + 5);
 			add_clean(&b, ev[i].actor, 0);
-			dd_buf_printf(&b, " %s ", ev[i].action);
-			add_clean(&b, ev[i].after, 0);
+			dd_buf_printf(&b, " %s", ev[i].action);
+			char *change = tui_describe_change(ev[i].before, ev[i].after);
+			if (*change) {
+				dd_buf_adds(&b, ": ");
+				add_clean(&b, change, 0);
+			}
+			free(change);
 			dd_buf_addc(&b, '\n');
 		}
 		dd_event_list_free(&ev, nev);
@@ -225,7 +264,8 @@ void tui_help(struct tui *t)
 			  "Limit patterns: ~s STATUS, ~d DISTRICT (none = unrouted), ~c CATEGORY,\n"
 			  "~p N (<N, >N, N-M), ~o OFFICER, ~r REPORTER, ~a >30m (age: s m h d w),\n"
 			  "~u unassigned, ~t tagged, words for full text; combine with a space (and),\n"
-			  "| (or), ! (not) and parentheses. Without a limit the queue shows open reports.\n\n"
+			  "| (or), ! (not) and parentheses. The queue shows open reports unless the\n"
+			  "limit names statuses with ~s; a search looks through all reports.\n\n"
 			  "Rows: * tagged; highlighted rows arrived while you watched; overdue rows\n"
 			  "stand out. Sidebar counts are new/in work/overdue.\n"));
 	tui_pager(t, _(" dutydesk — help"), b.data);

@@ -37,7 +37,7 @@ void tui_term_start(struct tui *t)
 	signal(SIGFPE, restore_on_fatal);
 	signal(SIGTERM, restore_on_fatal);
 	signal(SIGHUP, restore_on_fatal);
-	raw();
+	cbreak(); /* Ctrl-Z suspends and Ctrl-C quits; curses restores the terminal */
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);

@@ -146,6 +146,8 @@ char *tui_pick_officer(struct tui *t, const dd_report *r);
 /* pager.c: full-screen text */
 void tui_pager(struct tui *t, const char *title, const char *text);
 void tui_help(struct tui *t);
+/* An audit event's before/after JSON in words. Caller frees. */
+char *tui_describe_change(const char *before, const char *after);
 /* The report in full, as text for the pager or the detail pane. */
 char *tui_report_text(struct tui *t, const dd_report *r);
 

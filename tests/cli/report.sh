@@ -148,4 +148,14 @@ check "no command prints the open queue" [ $rc = 0 ] && has "$out" "open reports
 dd check
 check "the audit chain verifies" [ $rc = 0 ] && has "$out" "chain intact"
 
+# limit patterns, as in the console
+ids() { printf '%s\n' "$out" | tail -n +2 | cut -d, -f1 | tr '\n' ' ' | sed 's/ $//'; }
+dd report list --pattern "~d $district ~s open ~o $badge" --format csv
+check "--pattern selects by district, status and officer" [ $rc = 0 ] && [ "$(ids)" = "$id" ]
+dd report list --pattern '~c NOISE (~s rejected | ~s duplicate) ШУМЯТ' --format csv
+check "--pattern with | and full-text words" [ $rc = 0 ] && [ "$(ids)" = "$id3 $id2" ]
+dd report list --pattern '~s nw'
+check "a bad pattern is a usage error naming the column" [ $rc = 2 ] &&
+	has "$err" "dutydesk report list: column 4: unknown status 'nw' (new, assigned,"
+
 done_testing

@@ -212,6 +212,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->listen, "127.0.0.1:8480");
 	assert_int_equal(cfg->max_body, 1048576);
 	assert_int_equal(cfg->join_window_s, 180);
+	assert_int_equal(cfg->give_up_after_s, 86400);
+	assert_int_equal(cfg->max_media, 16777216);
 	assert_string_equal(cfg->wa_api_base, "https://graph.facebook.com/v21.0");
 	assert_null(cfg->wa_phone_number_id);
 	assert_null(cfg->wa_token);
@@ -370,8 +372,8 @@ static void test_unknown_key_section(void **state)
 	(void)state;
 	text_fails("[site]\nname = x\ncolour = red\n",
 		   ":3: unknown key 'colour' in [site]");
-	text_fails("[site]\nname = x\n\n[console]\nfoo = 1\n",
-		   ":4: unknown section [console]");
+	text_fails("[site]\nname = x\n\n[display]\nfoo = 1\n",
+		   ":4: unknown section [display]");
 	/* An unknown section is refused even with no keys in it. */
 	text_fails("[gateway]\n[nope]\n", ":2: unknown section [nope]");
 	text_fails("[ site ]\n", ":1: unknown section [ site ]");
@@ -403,6 +405,9 @@ static void test_bad_values(void **state)
 		   ":3: join_window: not a positive number: '1.5'");
 	text_fails("[gateway]\njoin_window = 3000000000\n",
 		   ":2: join_window: not a positive number: '3000000000'");
+	text_fails("[gateway]\ngive_up_after = -5\n",
+		   ":2: give_up_after: not a positive number: '-5'");
+	text_fails("[gateway]\nmax_media = 16M\n", ":2: max_media: not a positive number: '16M'");
 
 	static const char *const bad_listen[] = {
 		"localhost", "127.0.0.1:0", "127.0.0.1:65536", ":8480",
@@ -770,8 +775,8 @@ static void test_secrets_keys(void **state)
 	secrets_fail(DD_EINVAL, ":3: section [site] does not belong in a secrets file");
 	free(write_file("files/secrets.conf", 0600, "[whatsapp]\ntokn = x\n"));
 	secrets_fail(DD_EINVAL, ":2: unknown key 'tokn' in [whatsapp]");
-	free(write_file("files/secrets.conf", 0600, "[console]\n"));
-	secrets_fail(DD_EINVAL, ":1: unknown section [console]");
+	free(write_file("files/secrets.conf", 0600, "[display]\n"));
+	secrets_fail(DD_EINVAL, ":1: unknown section [display]");
 	free(write_file("files/secrets.conf", 0600, "[telegram]\ntoken\n"));
 	secrets_fail(DD_EINVAL, ":2: syntax error");
 	free(s);
@@ -863,6 +868,27 @@ static void test_check_secrets_file(void **state)
 	free(media);
 }
 
+static void test_console_and_keys(void **state)
+{
+	(void)state;
+	char *path = write_file("files/console.conf", 0600,
+				"[console]\nbell = yes\noverdue_after = 45\n"
+				"[keys]\nassign = A\nquit = C-q\n");
+	dd_config *cfg = NULL;
+	dd_err err = {0};
+	assert_int_equal(dd_config_load(&cfg, path, &err), DD_OK);
+	assert_int_equal(cfg->console_bell, 1);
+	assert_int_equal(cfg->console_overdue_min, 45);
+	assert_int_equal(cfg->console_unassigned_min, 30);
+	assert_string_equal(cfg->console_keys, "assign=A,quit=C-q");
+	dd_config_free(&cfg);
+	free(path);
+	path = write_file("files/bell.conf", 0600, "[console]\nbell = loud\n");
+	assert_int_equal(dd_config_load(&cfg, path, &err), DD_EINVAL);
+	assert_non_null(strstr(err.msg, "bell.conf:2: bell: not yes or no: 'loud'"));
+	free(path);
+}
+
 static void test_check_media_dir(void **state)
 {
 	(void)state;
@@ -938,6 +964,7 @@ int main(void)
 		cmocka_unit_test_setup(test_secrets_keys, setup),
 		cmocka_unit_test_setup(test_check_main_config, setup),
 		cmocka_unit_test_setup(test_check_secrets_file, setup),
+		cmocka_unit_test_setup(test_console_and_keys, setup),
 		cmocka_unit_test_setup(test_check_media_dir, setup),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
