@@ -743,24 +743,19 @@ static const char *jget(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static dd_status cancel_queued(dd_db *db, int64_t event, int *cancelled, int *gone, dd_err *err)
+/* Cancels what the event queued and is still queued; *sent gets how many
+ * of its notifications had already gone. */
+static dd_status cancel_queued(dd_db *db, int64_t event, int *cancelled, int *sent, dd_err *err)
 {
-	static const char upd[] =
-		"UPDATE outbox SET state = 'cancelled', updated_at = ?2 WHERE event_id = ?1 AND state = 'queued'";
 	static const char left[] = "SELECT count(*) FROM outbox WHERE event_id = ? AND state <> 'cancelled'";
-	sqlite3_stmt *st = dd_stmt(db, upd, err);
+	dd_status s = dd_outbox_cancel_for_event(db, event, cancelled, err);
+	if (s)
+		return s;
+	sqlite3_stmt *st = dd_stmt(db, left, err);
 	if (!st)
 		return err ? err->status : DD_EDB;
 	sqlite3_bind_int64(st, 1, event);
-	sqlite3_bind_int64(st, 2, dd_now_ms());
-	dd_status s = dd_step_done(db, st, err, _("cancelling notifications"));
-	if (s)
-		return s;
-	*cancelled = sqlite3_changes(db->h);
-	if (!(st = dd_stmt(db, left, err)))
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_int64(st, 1, event);
-	*gone = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	*sent = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_reset(st);
 	return DD_OK;
 }

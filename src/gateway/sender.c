@@ -369,6 +369,12 @@ static void start_send(gw_sender *s, int ci, dd_outbox_job *job, struct peer *pe
 	gw_xfer_start(s, x);
 }
 
+static void record(dd_status st, const dd_err *err, int64_t id)
+{
+	if (st)
+		gw_slog("notification %lld: %s", (long long)id, err->msg);
+}
+
 static void defer_job(gw_sender *s, const dd_outbox_job *j, int64_t at)
 {
 	dd_err err = {0};
@@ -420,15 +426,20 @@ static void claim_channel(gw_sender *s, int ci, int64_t now)
 			defer_job(s, j, at);
 			continue;
 		}
+		if (ci == CH_WHATSAPP && j->template && !gw_wa_template_name(s->cfg, j)) {
+			/* WhatsApp refused free-form text (131047, maybe by a status
+			 * webhook): sending it again as text would only repeat that */
+			dd_err e2 = {0};
+			const char *why = _("outside WhatsApp's 24-hour window and no template is "
+					    "configured for it (template_officer / template_reporter)");
+			record(dd_outbox_mark_failed(s->db, j->id, 131047, why, &e2), &e2, j->id);
+			s->stats.failed++;
+			gw_slog("failed notification %lld via %s: %s", (long long)j->id, c->name, why);
+			continue;
+		}
 		start_send(s, ci, j, p, probe);
 	}
 	dd_outbox_job_list_free(&jobs, n);
-}
-
-static void record(dd_status st, const dd_err *err, int64_t id)
-{
-	if (st)
-		gw_slog("notification %lld: %s", (long long)id, err->msg);
 }
 
 static void send_done(gw_sender *s, struct xfer *x, int rc)

@@ -172,6 +172,16 @@ mark; sender --until-idle --seconds 20
 check "an old row is given up without a request" [ "$(nreq)" = 0 ] &&
 	[ "$(row "$n" state)" = failed ] && has "$(row "$n" error)" "gave up after 0 attempts"
 
+# --- asked for a template (131047) with none configured: failed, not looped
+sed -i '/^template_officer = /d' "$CONF"
+id=$(new_assigned $WA_OFFICER); n=$(note_of "$id")
+sql "UPDATE outbox SET template = 1 WHERE id = $n"
+mark; sender --until-idle --seconds 20
+check "a row that needs a template fails when none is configured, without a request" \
+	[ "$(nreq)" = 0 ] && [ "$(row "$n" "state||'|'||error_code")" = "failed|131047" ] &&
+	has "$(row "$n" error)" "no template is configured"
+write_config
+
 # --- secrets never reach the log ------------------------------------------
 check "the sender's log has no token" lacks "$SENDER_ERR" "$WA_TOKEN" "${TG_TOKEN#*:}"
 

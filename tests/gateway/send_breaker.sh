@@ -70,6 +70,15 @@ mark; sender --until-idle --seconds 20
 span=$(( $(req 4 .t) - $(req 1 .t) ))
 check "four different chats go out at once ($span ms)" [ "$(nreq)" = 4 ] && [ "$span" -lt 900 ]
 
+# WhatsApp: a burst of 3 to one person, then about one per 6 s
+for i in 1 2 3 4; do new_assigned 1401 >/dev/null; done
+open_window 77475551401
+mark; sender --until-idle --seconds 20
+check "four WhatsApp messages to one person" [ "$(nreq /messages)" = 4 ]
+burst=$(( $(req 3 .t) - $(req 1 .t) )); g=$(( $(req 4 .t) - $(req 1 .t) ))
+check "three go at once ($burst ms), the fourth waits for the pace (${g} ms after the first)" \
+	[ "$burst" -lt 1000 ] && [ "$g" -ge 5500 ]
+
 # --- a refused token pauses the channel; SIGHUP with the right one resumes -
 if [ "$SEND_DRIVER" = gateway ]; then
 	sed -i "s/^token = $WA_TOKEN\$/token = expired-token-0000/" "$CONF"

@@ -108,6 +108,58 @@ tcheck "u undoes both" wait_for "undid 2 actions"
 tcheck "both are new again in the database" \
 	expect "status" "$(status_of "$T1")|$(officer_of "$T1") $(status_of "$T2")|$(officer_of "$T2")" "new| new|"
 
+# the other actions, each checked in the database
+add_report PVL-07 "Собака без намордника во дворе дома по ул. Естая, 12" 3
+X=$id
+add_report PVL-07 "Собака без намордника во дворе, Естая 12 (повторно)" 3
+Y=$id
+tcheck "g goes to #$X" goto "$X"
+keys n
+tcheck "n asks for a note" wait_re "^Note:"
+type_text "Позвонил заявителю, ждёт"
+keys Enter
+tcheck "the note is added" wait_for "#$X: add note done"
+tcheck "the note is in the database with its author" \
+	expect "note" "$(sql "SELECT author || ': ' || text FROM notes WHERE report_id = $X")" "user:$ME: Позвонил заявителю, ждёт"
+tcheck "the detail pane lists the note" wait_re "│   .* user:$ME: Позвонил заявителю, ждёт"
+keys p
+tcheck "p opens the priority menu" wait_for " Priority "
+keys 2
+tcheck "choosing 2: high" eval 'wait_for "#$X: change priority done" && expect "priority" "$(sql "SELECT priority FROM reports WHERE id = $X")" 2'
+keys c
+tcheck "c opens the category menu" wait_for " Category "
+keys 7
+tcheck "choosing 7: other" eval 'wait_for "#$X: change category done" && expect "category" "$(sql "SELECT category FROM reports WHERE id = $X")" other'
+keys :
+type_text "move PVL-05"
+keys Enter
+tcheck ":move PVL-05 moves it to another district" \
+	eval 'wait_for "#$X: move to district done" && expect "district" "$(sql "SELECT d.code FROM reports r JOIN districts d ON d.id = r.district_id WHERE r.id = $X")" PVL-05'
+keys :
+type_text "fly away"
+keys Enter
+tcheck "an unknown action on the command line is named" wait_for "unknown action 'fly'"
+keys x
+tcheck "x asks for a reason" wait_re "^Reject — the reason:"
+keys Escape
+tcheck "Esc cancels the rejection" eval 'wait_gone "Reject — the reason" && expect "status" "$(status_of "$X")" new'
+tcheck "g goes to #$Y" goto "$Y"
+keys d
+tcheck "d asks for the original's number" wait_re "^Duplicate of report #"
+type_text "$X"
+keys Enter
+tcheck "d marks #$Y a duplicate of #$X" \
+	eval 'wait_for "#$Y: mark duplicate done" && expect "status|of" "$(status_of "$Y")|$(sql "SELECT duplicate_of FROM reports WHERE id = $Y")" "duplicate|$X"'
+tcheck "the duplicate leaves the open queue" wait_gone "│#$Y "
+tcheck "g goes to #$X" goto "$X"
+keys x
+wait_re "^Reject — the reason:" >/dev/null
+type_text "Не относится к полиции: передано в акимат"
+keys Enter
+tcheck "x rejects with the reason" \
+	eval 'wait_for "#$X: reject done" && expect "status|reason" "$(status_of "$X")|$(sql "SELECT reason FROM reports WHERE id = $X")" "rejected|Не относится к полиции: передано в акимат"'
+tcheck "the rejected report leaves the open queue" wait_gone "│#$X "
+
 keys q
 tcheck "q quits" console_exited 0
 
@@ -134,5 +186,19 @@ tcheck "the observer may read the report in the pager" wait_for " Report #$R"
 keys q
 tcheck "nothing changed in the database" \
 	expect "report|events|outbox" "$(sql "SELECT version || '|' || status || '|' || coalesce(officer_id, '') FROM reports WHERE id = $R")|$(sql "SELECT count(*) FROM events")|$(sql "SELECT count(*) FROM outbox")" "$before|$events|$outbox"
+keys q
+console_exited 0 >/dev/null
+
+# a login that is not a dutydesk user at all: read-only, told how to fix it
+sql "DELETE FROM users WHERE login = '$ME'"
+console_start C 100x30
+TGT=C
+tcheck "an unknown login's console opens read-only and says why" \
+	eval 'wait_for "$ME (read-only)" && wait_for "read-only: '"'$ME'"' is not a dutydesk user"'
+keys a
+tcheck "a: refused, saying an admin can add the login" \
+	wait_for "read-only: the login '$ME' is not a dutydesk user; an admin can add it"
+tcheck "nothing changed in the database" \
+	expect "events|outbox" "$(sql "SELECT count(*) FROM events")|$(sql "SELECT count(*) FROM outbox")" "$events|$outbox"
 
 done_testing

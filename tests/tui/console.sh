@@ -24,6 +24,20 @@ tcheck "the header says the gateway's state" has "$head" "gateway never started"
 tcheck "the sidebar lists All with new/in work counts from the database" \
 	wait_re "^All +$n_new/$n_work/[0-9]+│"
 tcheck "the sidebar lists Unrouted" has "$scr" "Unrouted"
+# every district's counts: new / in work / overdue (new for over 30 min,
+# or open for over 120 min: the defaults)
+now=$(date +%s%3N)
+want=$(sql "SELECT d.code || ' ' || coalesce(sum(r.status = 'new'), 0) || '/' ||
+	coalesce(sum(r.status IN ('assigned','acknowledged','on_site')), 0) || '/' ||
+	coalesce(sum((r.status = 'new' AND r.received_at < $now - 1800000) OR r.received_at < $now - 7200000), 0)
+	FROM districts d LEFT JOIN reports r ON r.district_id = d.id AND r.status IN ($OPEN)
+	GROUP BY d.code ORDER BY d.code")
+got=$(printf '%s\n' "$scr" | sed -nE 's/^(PVL-[0-9]+) .* ([0-9]+\/[0-9]+\/[0-9]+)│.*/\1 \2/p')
+tcheck "the sidebar counts new/in work/overdue per district as in the database" \
+	expect "counts" "$(echo $got)" "$(echo $want)"
+n_over=$(sql "SELECT count(*) FROM reports WHERE status IN ($OPEN) AND
+	((status = 'new' AND received_at < $now - 1800000) OR received_at < $now - 7200000)")
+tcheck "the header counts the overdue reports (overdue $n_over)" has "$head" "overdue $n_over"
 missing=""
 for code in $(sql "SELECT code FROM districts ORDER BY code"); do
 	printf '%s\n' "$scr" | grep -q "^$code " || missing="$missing $code"
@@ -198,7 +212,7 @@ wait_re "^Go to report #" >/dev/null
 type_text "$closed1"
 keys Enter
 tcheck "g to a closed report (outside the open queue) opens it in the pager" wait_for " Report #$closed1"
-keys q
+screen | grep -q "^ Report #" && keys q
 tcheck "…and q comes back to the queue" eval 'wait_gone " Report #" && wait_for "a assign"'
 keys Home
 
@@ -212,7 +226,9 @@ tcheck "v shows it again" wait_detail "${ids[0]}"
 word="подъезд"
 keys /
 tcheck "/ asks for words to search" wait_re "^Search:"
-type_text "$word"
+type_text "${word}щщ"
+keys BSpace BSpace
+tcheck "Backspace takes back whole Cyrillic letters" wait_re "^Search: $word *$"
 keys Enter
 tcheck "the search says what it searched for" wait_for "search: $word"
 scr=$(screen)

@@ -89,4 +89,35 @@ tcheck "raw: the text is valid UTF-8 throughout" eval 'iconv -f UTF-8 -t UTF-8 "
 tcheck "the pane's title was not changed" eval '[ "$(T display-message -p -t A "#{pane_title}")" != pwned ]'
 tcheck "nothing reached tmux's clipboard (set-clipboard is on)" expect "tmux buffers" "$(T list-buffers 2>/dev/null)" ""
 
+# Site data that the import checks but a hand-edited database may not: a
+# category code and a district code holding a title change, a bidi override
+# and a C1 control. They are drawn in the sidebar, the queue's CATEGORY and
+# DISTR columns (wide terminal), the detail pane and the pager: cleaned too.
+H2="x${ESC}]0;pwned2${BEL}"$'\xe2\x80\xae'"y"$'\xc2\x9b'"z"
+hex2=$(printf '%s' "$H2" | od -An -tx1 | tr -d ' \n')
+add_report PVL-09 "Обычный текст, странная категория" 1
+R2=$id
+sql "PRAGMA foreign_keys = OFF;
+	INSERT INTO categories(code, name) VALUES (CAST(X'$hex2' AS TEXT), 'hand-made');
+	UPDATE reports SET category = CAST(X'$hex2' AS TEXT) WHERE id = $R2;
+	UPDATE districts SET code = CAST(X'$hex2' AS TEXT) WHERE code = 'PVL-09'"
+RAW2=$SCRATCH/raw2
+PIPE=$RAW2 console_start B 200x40
+TGT=B
+tcheck "site data: the console opens at 200x40" wait_for "$SITE"
+tcheck "site data: g goes to #$R2" goto "$R2"
+tcheck "site data: the sidebar shows the district code cleaned" wait_re "^x\^\[\]0;pwned2\^G<U\+202E>y<U\+009B>z "
+tcheck "site data: the detail pane shows the category cleaned" wait_for "priority 1  x^[]0;pwned2^G<U+202E>y<U+009B>z"
+keys Enter
+tcheck "site data: the pager shows the category cleaned" \
+	eval 'wait_for " Report #$R2" && wait_for "priority 1  x^[]0;pwned2^G<U+202E>y<U+009B>z"'
+keys q
+wait_gone " Report #" >/dev/null
+keys q
+console_exited 0 >/dev/null
+RAW=$RAW2
+tcheck "site data, raw: no title change" raw_hasnt "${ESC}]0;pwned2" "ESC ] 0 ; pwned2"
+tcheck "site data, raw: no right-to-left override (E2 80 AE)" raw_hasnt $'\xe2\x80\xae' "E2 80 AE"
+tcheck "site data, raw: no C1 CSI (C2 9B)" raw_hasnt $'\xc2\x9b' "C2 9B"
+
 done_testing

@@ -29,6 +29,9 @@ SITE="Павлодар — дежурная часть"
 why=""
 
 T() { tmux -L "$TSOCK" -f /dev/null "$@"; }
+# the consoles hold the database open while the tests read and write it:
+# wait for a lock rather than fail (a console closing checkpoints the WAL)
+sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$DUTYDESK_DB" "$@"; }
 
 _tui_cleanup() {
 	T kill-server >/dev/null 2>&1
@@ -103,6 +106,7 @@ pane_dead() { [ "$(T display-message -p -t "$TGT" '#{pane_dead}' 2>/dev/null)" =
 # _poll TEST ARG: runs "TEST ARG" on the screen until it holds or time is up.
 _poll() {
 	local test=$1 arg=$2 i n=$((WAIT_S * 10))
+	_last_tgt=$TGT
 	for ((i = 0; i <= n; i++)); do
 		scr=$(screen)
 		if "$test" "$arg"; then
@@ -121,9 +125,10 @@ wait_for() { _poll _has_text "$1" || { why="'$1' did not show on $TGT within ${W
 wait_gone() { _poll _hasnt_text "$1" || { why="'$1' still shows on $TGT after ${WAIT_S} s"; return 1; }; }
 wait_re() { _poll _has_re "$1" || { why="nothing matching /$1/ showed on $TGT within ${WAIT_S} s"; return 1; }; }
 
-# dump_screen: the screen of $TGT as TAP comments.
+# dump_screen: the screen of $TGT (or of the console last waited on) as
+# TAP comments.
 dump_screen() {
-	local s
+	local s TGT=${_last_tgt:-$TGT}
 	s=$(screen 2>&1)
 	pane_dead && echo "# the console in $TGT has exited (pane dead)"
 	echo "# screen of $TGT:"
@@ -135,6 +140,7 @@ tcheck() {
 	local name=$1
 	shift
 	why=""
+	_last_tgt=""
 	if "$@"; then
 		ok "$name"
 	else
@@ -214,4 +220,20 @@ pick_officer() {
 	oname=${line%%|*}
 	surname=${line#*|}
 	typed=${surname,,}
+}
+
+# console_exited STATUS: the console in $TGT has exited with STATUS (128+N
+# for signal N).
+console_exited() {
+	local i st=""
+	for ((i = 0; i < WAIT_S * 10; i++)); do
+		[ -s "$SCRATCH/exit.$TGT" ] && break
+		sleep 0.1
+	done
+	st=$(cat "$SCRATCH/exit.$TGT" 2>/dev/null)
+	if [ -z "$st" ]; then
+		why="the console in $TGT has not exited"
+		return 1
+	fi
+	expect "the console's exit status" "$st" "$1"
 }

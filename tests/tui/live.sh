@@ -9,6 +9,7 @@ ms() { date +%s%3N; }
 # wait_ms TEST ARG LIMIT_MS: polls the screen of $TGT every 0.05 s; sets
 # $took to the milliseconds from $t0 until TEST held.
 wait_ms() {
+	_last_tgt=$TGT
 	local test=$1 arg=$2 limit=$3 i
 	for ((i = 0; i < 100; i++)); do
 		scr=$(screen)
@@ -53,6 +54,23 @@ tcheck "B's detail pane, still on #$R, shows the officer" \
 	eval 'TGT=B wait_detail "$R" && TGT=B wait_re "│ Officer: $badge "'
 tcheck "the database agrees" expect "status|officer" "$(status_of "$R")|$(officer_of "$R")" "assigned|$badge"
 
+# the gateway's progress with the officer's notification shows in the row
+# (here the outbox row is updated directly, as the sender would)
+sql "UPDATE outbox SET state = 'delivered' WHERE report_id = $R AND recipient = 'officer'"
+t0=$(ms)
+tcheck "the notification delivered: A's row says [d] within a second" \
+	eval 'TGT=A wait_ms _has_re "│#$R .* assigned \[d\]" 1000'
+tcheck "…and B's too" eval 'TGT=B wait_ms _has_re "│#$R .* assigned \[d\]" 1000'
+sql "UPDATE outbox SET state = 'failed', error = 'recipient blocked the bot' WHERE report_id = $R AND recipient = 'officer'"
+t0=$(ms)
+tcheck "the notification failed: the row says [FAILED] within a second" \
+	eval 'TGT=B wait_ms _has_re "│#$R .* assigned \[FAILED\]" 1000'
+TGT=B keys Enter
+tcheck "the pager shows the notification's state and error" \
+	eval 'TGT=B wait_for " Report #$R" && TGT=B wait_re "officer .*: failed — recipient blocked the bot"'
+TGT=B keys q
+TGT=B wait_gone " Report #" >/dev/null
+
 # B acts on what it now sees; A follows
 TGT=B keys s
 tcheck "B opens the status menu" eval 'TGT=B wait_for " Status "'
@@ -63,6 +81,16 @@ echo "# A showed it after $took ms"
 tcheck "B's action was not refused (it had the new version)" eval 'TGT=B wait_for "#$R: acknowledge done"'
 tcheck "the database says acknowledged" expect "status" "$(status_of "$R")" "acknowledged"
 
+# a third console rings the bell on a new report (configured)
+cat >"$SCRATCH/bell.conf" <<CONF
+[site]
+name = $SITE
+[console]
+bell = yes
+CONF
+PIPE=$SCRATCH/raw.bell console_start C 100x30 DUTYDESK_CONFIG="$SCRATCH/bell.conf"
+tcheck "console C (bell = yes) opens" eval 'TGT=C wait_for "$SITE"'
+
 # a report arriving from elsewhere (the CLI here, the gateway in life); it
 # is urgent, so it sorts above #$R and the rows move under the cursors
 pos_before=$(TGT=B queue_ids | grep -nx "$R" | cut -d: -f1)
@@ -71,6 +99,10 @@ add_report PVL-03 "Срочно: на остановке по ул. Естая �
 R2=$id
 tcheck "A shows the new report #$R2 within a second" eval 'TGT=A wait_ms _has_re "│#$R2 " 1000'
 tcheck "B shows it within a second too" eval 'TGT=B wait_ms _has_re "│#$R2 " 1000'
+tcheck "C rang the bell (BEL went to its terminal)" \
+	eval 'TGT=C wait_re "│#$R2 " && LC_ALL=C grep -qa $'"'"'\a'"'"' "$SCRATCH/raw.bell"'
+tcheck "A did not ring it (bell is off by default)" eval 'T display-message -p -t A "#{window_bell_flag}" | grep -qx 0'
+tcheck "tmux saw C's bell" eval 'T display-message -p -t C "#{window_bell_flag}" | grep -qx 1'
 tcheck "the header's new count went up in both" \
 	eval 'n=$(sql "SELECT count(*) FROM reports WHERE status = '"'new'"'"); TGT=A wait_for "new $n " && TGT=B wait_for "new $n "'
 tcheck "A's cursor stayed on its report #$R" eval 'TGT=A wait_detail "$R"'
