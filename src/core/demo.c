@@ -1188,23 +1188,25 @@ static dd_status build_reports(dd_db *db, struct city *c, int64_t n,
 {
 	if (sqlite3_exec(db->h, stage_create_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return dd_db_error(db, err, _("saving demo reports"));
-	struct rep *chunk = dd_xmalloc(CHUNK * sizeof *chunk);
+	int CHUNKN = getenv("DEMO_CHUNK") ? atoi(getenv("DEMO_CHUNK")) : CHUNK;
+	struct rep *chunk = dd_xmalloc(CHUNKN * sizeof *chunk);
 	int queued = 0;
 	dd_status s = DD_OK;
 	for (int64_t i = 0; !s && i < n;) {
 		int k = 0;
-		for (; !s && k < CHUNK && i + k < n; k++) {
+		for (; !s && k < CHUNKN && i + k < n; k++) {
 			make_report(c, &chunk[k], i + k, n);
+			if (!getenv("DEMO_NOINSERT"))
 			s = stage_report(db, c, &chunk[k], err);
 		}
-		if (!s)
+		if (!s && !getenv("DEMO_NOMOVE"))
 			s = move_staged(db, err);
 		/* events point at their reports, so they come after them */
 		for (int j = 0; !s && j < k; j++) {
 			const struct rep *x = &chunk[j];
 			int64_t assign_event = 0;
 			s = write_events(db, c, x, &assign_event, err);
-			if (!s && x->status == DD_RS_ASSIGNED && queued < MAXOUTBOX &&
+			if (!s && !getenv("DEMO_NOMOVE") && x->status == DD_RS_ASSIGNED && queued < MAXOUTBOX &&
 			    c->now - x->assigned_at < 3 * HOUR_MS) {
 				s = notify(db, c, x, assign_event, err);
 				queued++;
@@ -1304,7 +1306,7 @@ dd_status dd_demo_build(dd_db *db, uint64_t seed, int64_t nreports,
 	/* The indexes of a million reports do not fit the default page cache;
 	 * spilling them to the journal midway would double the writes. */
 	int cache = pragma_cache(db, 0);
-	pragma_cache(db, -262144);
+	pragma_cache(db, getenv("DEMO_CACHE") ? atoi(getenv("DEMO_CACHE")) : -262144);
 	sqlite3_exec(db->h, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 
 	dd_status s = dd_db_begin(db, err);

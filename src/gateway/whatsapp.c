@@ -107,7 +107,8 @@ static void message(gw_batch *b, json_t *msg, json_t *contacts, size_t idx)
 		in->text = gw_jstr(reply, "title");
 		if (!in->payload && !in->text) {
 			in->kind = DD_IN_UNSUPPORTED;
-			in->unsupported_type = itype ? itype : "interactive";
+			/* a type name as long as anything the platform sends, no longer */
+			in->unsupported_type = usable(itype, 64) ? itype : "interactive";
 		}
 	} else if (strcmp(type, "button") == 0) {
 		in->kind = DD_IN_BUTTON;

@@ -47,8 +47,7 @@ static bool may_act(struct tui *t)
 	if (t->actor.role >= DD_ROLE_DISPATCHER)
 		return true;
 	if (t->actor.role == DD_ROLE_NONE)
-		tui_message(t, true, _("read-only: the login '%s' is not a dutydesk user; an admin can add it "
-				       "with 'dutydesk user add %s dispatcher'"),
+		tui_message(t, true, _("read-only: '%s' is not a user; an admin runs: dutydesk user add %s dispatcher"),
 			    t->actor.login, t->actor.login);
 	else
 		tui_message(t, true, _("read-only: %s is an observer"), t->actor.login);
@@ -339,35 +338,30 @@ void tui_do(struct tui *t, tui_action a, const char *arg)
 		tui_filter(t, &f);
 		int64_t pos = id > 0 ? dd_report_position(t->db, &f, id) : -1;
 		if (pos < 0 && id > 0) {
-			/* not in this queue: show it in All, with no limit */
-			dd_report probe;
-			if (dd_report_get(t->db, id, &probe, NULL) != DD_OK) {
+			/* not in this queue: in All, without a limit or search, or
+			 * (closed and the like) read in the pager */
+			dd_report full;
+			if (dd_report_get(t->db, id, &full, NULL) != DD_OK) {
 				tui_message(t, true, _("no report #%lld"), id);
 				break;
 			}
-			dd_report_clear(&probe);
-			dd_pattern_free(&t->limit);
-			free(t->limit_text);
-			t->limit_text = NULL;
-			t->side_cur = 0;
-			free(t->search_text);
-			t->search_text = NULL;
-			tui_filter(t, &f);
-			f.open_only = false;
-			pos = dd_report_position(t->db, &f, id);
-			if (pos < 0) {
-				/* closed reports are outside the open queue: open it */
-				dd_report full;
-				if (dd_report_get(t->db, id, &full, NULL) == DD_OK) {
-					char *body = tui_report_text(t, &full);
-					char title[64];
-					snprintf(title, sizeof title, _(" Report #%lld"), id);
-					tui_pager(t, title, body);
-					free(body);
-					dd_report_clear(&full);
-				}
-				break;
+			if (dd_rs_is_open(full.status)) {
+				dd_pattern_free(&t->limit);
+				free(t->limit_text);
+				t->limit_text = NULL;
+				free(t->search_text);
+				t->search_text = NULL;
+				t->side_cur = 0;
+				tui_filter(t, &f);
+				pos = dd_report_position(t->db, &f, id);
+			} else {
+				char *body = tui_report_text(t, &full);
+				char title[64];
+				snprintf(title, sizeof title, _(" Report #%lld"), id);
+				tui_pager(t, title, body);
+				free(body);
 			}
+			dd_report_clear(&full);
 		}
 		if (pos >= 0)
 			tui_goto_offset(t, pos);

@@ -99,9 +99,10 @@ void tui_load_sidebar(struct tui *t)
 		struct side_entry *e = dd_vec_push(&t->side, &t->nside, &cap, sizeof *e);
 		e->kind = SIDE_DISTRICT;
 		e->code = dd_xstrdup(d[i].code);
-		char *name = dd_clean(d[i].name);
-		e->label = dd_xasprintf("%s %s", d[i].code, name);
+		char *name = dd_clean(d[i].name), *code = dd_clean(d[i].code);
+		e->label = dd_xasprintf("%s %s", code, name);
 		free(name);
+		free(code);
 	}
 	/* the array has stopped growing: entries 0 and 1 are All and Unrouted */
 	struct side_entry *all = &t->side[0], *unr = &t->side[1];
@@ -195,6 +196,7 @@ void tui_load(struct tui *t)
 	dd_report_filter f;
 	tui_filter(t, &f);
 	int h = tui_queue_height(t);
+	t->loaded_height = h;
 	if (h < 1)
 		h = 1;
 	t->total = queue_total(t, &f);

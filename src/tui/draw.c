@@ -117,7 +117,7 @@ static const char *notify_mark(const char *state)
 	if (strcmp(state, "read") == 0)
 		return " [r]";
 	if (strcmp(state, "failed") == 0)
-		return _(" [FAILED]");
+		return _(" [FAIL]");
 	return "";
 }
 
@@ -135,9 +135,10 @@ static void draw_row(struct tui *t, const struct col_layout *L, int y, int x, in
 	char *ctext = dd_clean(r->text);
 	char *cdist = dd_clean(r->district ? r->district : "—");
 	char *coff = dd_clean(r->officer_badge ? r->officer_badge : "—");
+	char *ccat = dd_clean(r->category);
 	const char *cells[NCOLS] = {
 		[COL_ID] = id, [COL_AGE] = age, [COL_PRI] = pri_mark(r->priority),
-		[COL_CAT] = r->category, [COL_DISTRICT] = cdist, [COL_FROM] = cfrom,
+		[COL_CAT] = ccat, [COL_DISTRICT] = cdist, [COL_FROM] = cfrom,
 		[COL_TEXT] = ctext, [COL_OFFICER] = coff, [COL_STATUS] = status,
 	};
 	int attr = A_NORMAL;
@@ -170,6 +171,7 @@ static void draw_row(struct tui *t, const struct col_layout *L, int y, int x, in
 	free(ctext);
 	free(cdist);
 	free(coff);
+	free(ccat);
 }
 
 static void draw_queue(struct tui *t, int x, int y, int w, int h)
@@ -281,6 +283,8 @@ void tui_draw(struct tui *t)
 		draw_detail(t, qx + qw + 1, 1, size, body);
 	}
 	int qh = tui_queue_height(t);
+	if (qh != t->loaded_height) /* resized under a pager, prompt or menu */
+		tui_load(t);
 	draw_queue(t, qx, 1, qw, qh);
 	if (place == 2) {
 		tui_put(stdscr, 2 + qh, qx, "", qw, A_NORMAL);

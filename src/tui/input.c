@@ -215,17 +215,21 @@ char *tui_pick_officer(struct tui *t, const dd_report *r)
 			if (j < ns) {
 				dd_officer *o = &all[shown[j]];
 				char *name = dd_clean(o->name), *badge = dd_clean(o->badge);
+				char *dist = dd_clean(o->district ? o->district : "-");
 				dd_buf b = {0};
 				dd_buf_addc(&b, ' ');
 				dd_text_fit(&b, badge, 8);
 				dd_buf_addc(&b, ' ');
 				dd_text_fit(&b, name, 32);
-				dd_buf_printf(&b, " %-7s %-9s %s %d", o->district ? o->district : "-",
-					      o->on_duty ? _("on duty") : _("off duty"), _("open"), o->open);
+				dd_buf_addc(&b, ' ');
+				dd_text_fit(&b, dist, 7);
+				dd_buf_printf(&b, " %-9s %s %d", o->on_duty ? _("on duty") : _("off duty"),
+					      _("open"), o->open);
 				snprintf(line, sizeof line, "%s", b.data);
 				dd_buf_free(&b);
 				free(name);
 				free(badge);
+				free(dist);
 			}
 			tui_put(stdscr, y0 + 1 + i, x0, line, w, j == cur && j < ns ? tui_attr(t, TR_SELECTED) : (int)A_REVERSE);
 		}

@@ -18,7 +18,7 @@ static const struct {
 	[COL_FROM] = {N_("FROM"), 16, 3},
 	[COL_TEXT] = {N_("TEXT"), 0, 0},
 	[COL_OFFICER] = {N_("OFFICER"), 7, 2},
-	[COL_STATUS] = {N_("STATUS"), 16, 1},
+	[COL_STATUS] = {N_("STATUS"), 19, 1},
 };
 
 const char *tui_col_title(enum queue_col c)

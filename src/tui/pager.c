@@ -54,8 +54,10 @@ char *tui_report_text(struct tui *t, const dd_report *r)
 	dd_buf b = {0};
 	char when[40];
 	dd_time_short(when, sizeof when, r->received_at);
+	char *cat = dd_clean(r->category);
 	dd_buf_printf(&b, _("#%lld  %s  priority %d  %s  v%lld\n"), (long long)r->id,
-		      dd_rs_label(r->status), r->priority, r->category, (long long)r->version);
+		      dd_rs_label(r->status), r->priority, cat, (long long)r->version);
+	free(cat);
 	dd_buf_printf(&b, _("Received %s by %s"), when, r->channel);
 	if (r->district) {
 		dd_buf_adds(&b, _(", district "));

@@ -68,6 +68,7 @@ struct tui {
 	int64_t cur;        /* cursor, offset in the whole queue */
 	int64_t cur_id;     /* the report under the cursor, kept across reloads */
 	bool more;          /* rows past the page */
+	int loaded_height;  /* the queue height the page was read for */
 	int64_t total;      /* -1 when unknown (a limit or search is on) */
 
 	/* tags and live updates */

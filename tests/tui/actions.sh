@@ -197,7 +197,7 @@ tcheck "an unknown login's console opens read-only and says why" \
 	eval 'wait_for "$ME (read-only)" && wait_for "read-only: '"'$ME'"' is not a dutydesk user"'
 keys a
 tcheck "a: refused, saying an admin can add the login" \
-	wait_for "read-only: the login '$ME' is not a dutydesk user; an admin can add it"
+	wait_for "read-only: '$ME' is not a user; an admin runs: dutydesk user add $ME"
 tcheck "nothing changed in the database" \
 	expect "events|outbox" "$(sql "SELECT count(*) FROM events")|$(sql "SELECT count(*) FROM outbox")" "$events|$outbox"
 

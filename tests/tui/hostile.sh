@@ -106,11 +106,15 @@ PIPE=$RAW2 console_start B 200x40
 TGT=B
 tcheck "site data: the console opens at 200x40" wait_for "$SITE"
 tcheck "site data: g goes to #$R2" goto "$R2"
-tcheck "site data: the sidebar shows the district code cleaned" wait_re "^x\^\[\]0;pwned2\^G<U\+202E>y<U\+009B>z "
-tcheck "site data: the detail pane shows the category cleaned" wait_for "priority 1  x^[]0;pwned2^G<U+202E>y<U+009B>z"
+# the screen is settled once the detail pane shows the report: read it once
+scr=$(screen)
+tcheck "site data: the sidebar shows the district code cleaned" \
+	eval 'printf "%s\n" "$scr" | grep -qE "^x\^\[\]0;pwned2\^G<U\+20"'
+tcheck "site data: the detail pane shows the category cleaned" has "$scr" "priority 1  x^[]0;pwned2^G<U+202E>y<U+009B>z"
 keys Enter
-tcheck "site data: the pager shows the category cleaned" \
-	eval 'wait_for " Report #$R2" && wait_for "priority 1  x^[]0;pwned2^G<U+202E>y<U+009B>z"'
+wait_for " Report #$R2" >/dev/null
+scr=$(screen)
+tcheck "site data: the pager shows the category cleaned" has "$scr" "priority 1  x^[]0;pwned2^G<U+202E>y<U+009B>z"
 keys q
 wait_gone " Report #" >/dev/null
 keys q

@@ -8,7 +8,12 @@
 #   screen             what $TGT shows now, as text
 #   wait_for TEXT      polls the screen every 0.1 s for up to $WAIT_S s
 #   wait_re REGEX      the same for an extended regular expression
+#   wait_gone TEXT     polls until TEXT has left the screen
 #   tcheck NAME CMD... one TAP line; on failure the reason and the screen
+#   queue_ids, detail_id, row_of N, status_line   parts of the screen
+#   goto N             the cursor to report #N with the console's 'g'
+#   console_exited ST  the console in $TGT exited with status ST
+#   make_demo, add_report, pick_officer, sql       the database
 #
 # TGT names the session the helpers act on (default A); `TGT=B keys j`
 # acts on B for one call. The tmux server is killed at exit, whatever happens.
@@ -35,6 +40,8 @@ sql() { sqlite3 -batch -noheader -cmd ".timeout 5000" "$DUTYDESK_DB" "$@"; }
 
 _tui_cleanup() {
 	T kill-server >/dev/null 2>&1
+	# the server leaves its socket behind
+	rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TSOCK"
 	rm -rf "$SCRATCH"
 }
 trap _tui_cleanup EXIT

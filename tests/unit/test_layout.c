@@ -130,11 +130,11 @@ static void test_layout_wide_keeps_every_column(void **state)
 	assert_int_equal(L.width[COL_ID], 7);
 	assert_int_equal(L.width[COL_AGE], 4);
 	assert_int_equal(L.width[COL_PRI], 1);
-	assert_int_equal(L.width[COL_TEXT], 200 - 76);
+	assert_int_equal(L.width[COL_TEXT], 200 - 79);
 
 	tui_layout(120, &L);
 	assert_int_equal(dropped(&L), 0);
-	assert_int_equal(L.width[COL_TEXT], 120 - 76);
+	assert_int_equal(L.width[COL_TEXT], 120 - 79);
 	assert_true(L.width[COL_TEXT] >= 12);
 }
 
@@ -149,7 +149,7 @@ static void test_layout_80_drops_the_category_first(void **state)
 	assert_true(L.x[COL_FROM] >= 0);
 	assert_true(L.x[COL_OFFICER] >= 0);
 	assert_true(L.x[COL_STATUS] >= 0);
-	assert_int_equal(L.width[COL_TEXT], 16);
+	assert_int_equal(L.width[COL_TEXT], 13);
 	/* the officer and status come after the text, status last */
 	assert_true(L.x[COL_OFFICER] > L.x[COL_TEXT]);
 	assert_int_equal(L.x[COL_STATUS] + L.width[COL_STATUS], 80);
@@ -165,7 +165,7 @@ static void test_layout_60_keeps_officer_and_status(void **state)
 	assert_int_equal(L.x[COL_FROM], -1);
 	assert_true(L.x[COL_OFFICER] >= 0);
 	assert_true(L.x[COL_STATUS] >= 0);
-	assert_int_equal(L.width[COL_TEXT], 20);
+	assert_int_equal(L.width[COL_TEXT], 17);
 }
 
 static void test_layout_40_keeps_id_age_priority_text(void **state)
