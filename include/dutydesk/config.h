@@ -22,6 +22,7 @@ typedef struct dd_config {
 	char *listen;           /* default "127.0.0.1:8480" */
 	long max_body;          /* default 1048576 */
 	int join_window_s;      /* default 180: messages joined into one report */
+	int client_timeout_s;   /* default 15: a webhook client idle this long is cut off */
 	long give_up_after_s;   /* default 86400: unsent notifications then fail */
 	long max_media;         /* default 16777216: largest media file downloaded */
 

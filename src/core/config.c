@@ -74,6 +74,8 @@ static const struct key keys[] = {
 	  false, "180" },
 	{ "gateway", "give_up_after", K_LONG, offsetof(dd_config, give_up_after_s),
 	  false, "86400" },
+	{ "gateway", "client_timeout", K_INT, offsetof(dd_config, client_timeout_s), false,
+	  "15" },
 	{ "gateway", "max_media", K_LONG, offsetof(dd_config, max_media), false,
 	  "16777216" },
 	STR("whatsapp", "api_base", wa_api_base,

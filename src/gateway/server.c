@@ -28,7 +28,6 @@
 
 enum {
 	POOL_THREADS = 4,
-	CONNECTION_TIMEOUT_S = 15, /* slow clients are cut off */
 	CONNECTION_LIMIT = 256,    /* each may hold up to max_body */
 	MAX_CHALLENGE = 256,
 };
@@ -551,7 +550,7 @@ gw_server *gw_server_start(const char *listen, const char *db_path, const dd_con
 				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, /* first, to catch all */
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)POOL_THREADS,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->client_timeout_s,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
 				  MHD_OPTION_NOTIFY_COMPLETED, completed, s,
 				  MHD_OPTION_END);

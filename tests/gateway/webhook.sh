@@ -32,6 +32,7 @@ secrets_file = $SECRETS
 [gateway]
 listen = 127.0.0.1:8480
 max_body = 65536
+client_timeout = 2
 [whatsapp]
 api_base = http://127.0.0.1:9
 phone_number_id = 310000000000002
@@ -141,6 +142,11 @@ t0=$(date +%s%N)
 post "$URL/healthz"
 t1=$(date +%s%N)
 check "a slow client does not hold up other requests" [ "$code" = 200 ] && [ $(((t1 - t0) / 1000000)) -lt 2000 ]
+# …and is cut off after client_timeout (2 s here): the server closes it
+t0=$(date +%s)
+timeout 10 cat <&3 >/dev/null
+t1=$(date +%s)
+check "a slow client is cut off after client_timeout ($((t1 - t0)) s)" [ $((t1 - t0)) -ge 1 ] && [ $((t1 - t0)) -le 5 ]
 exec 3>&-
 
 # Telegram: the secret token header, and a button answered in the response

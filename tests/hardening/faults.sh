@@ -136,12 +136,12 @@ check "a database of 20 reports on a 2 MiB file system" [ $rc = 0 ] &&
 	[ "$(sqlite3 "$DUTYDESK_DB" "SELECT count(*) FROM reports")" = 20 ]
 if [ -n "$HAVE_TMUX" ]; then
 	console_start A 100x30
-	tcheck "the console opens on it" wait_for "квартира 20"
+	tcheck "the console opens on it" wait_for "new 20"
 fi
 # an empty WAL, so that the next write must grow it, then not a byte free
 sqlite3 -cmd ".timeout 5000" "$DUTYDESK_DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 before=$(snapshot "$DUTYDESK_DB")
-dd if=/dev/zero of="$FULL/filler" bs=4096 2>/dev/null
+command dd if=/dev/zero of="$FULL/filler" bs=4096 2>/dev/null
 check "the file system is full (the WAL empty: $(stat -c %s "$DUTYDESK_DB-wal" 2>/dev/null || echo none) bytes)" \
 	[ "$(df -P "$FULL" | awk 'NR == 2 {print $4}')" = 0 ]
 
@@ -156,12 +156,12 @@ if [ -n "$HAVE_TMUX" ]; then
 	keys p
 	tcheck "the console: p opens the priority menu" wait_for "Priority"
 	keys 1
-	tcheck "the failed write is shown, saying the disk is full" wait_re "full"
+	tcheck "the failed write is shown, saying the disk is full" wait_re "disk .*is full"
+	echo "# the console says: $(screen | grep -E 'is full' | head -n 1)"
 	keys j
+	tcheck "the console is still running: j moves to #2" eval '! pane_dead && wait_detail 2'
 	keys k
-	tcheck "the console is still running and drawing" eval '! pane_dead && wait_for "квартира 20"'
-	st_line=$(status_line)
-	echo "# the console's status line: $st_line"
+	tcheck "and k back to #1, drawn" eval '! pane_dead && wait_detail 1 && wait_for "квартира 1"'
 fi
 check "nothing stored changed" [ "$(snapshot "$DUTYDESK_DB")" = "$before" ]
 dd check
@@ -171,7 +171,7 @@ rm -f "$FULL/filler"
 dd report add --district PVL-01 --category noise --text "Место освободилось"
 check "with space again, a write works" [ $rc = 0 ] && [ "$(sqlite3 "$DUTYDESK_DB" "SELECT count(*) FROM reports")" = 21 ]
 if [ -n "$HAVE_TMUX" ]; then
-	tcheck "and the console shows it" wait_for "Место освободилось"
+	tcheck "and the console shows it (21 new)" wait_for "new 21"
 	keys q
 	tcheck "the console quits normally" console_exited 0
 fi
