@@ -267,6 +267,13 @@ void tui_do(struct tui *t, tui_action a, const char *arg)
 	struct targets *tg = NULL;
 	dd_change c = {0};
 	char *text = NULL;
+	/* finding and moving see the database as it is now; a change is made
+	 * on what the dispatcher saw (its version), so it may be refused */
+	bool changes = a == ACT_ASSIGN || a == ACT_STATUS || a == ACT_REJECT || a == ACT_DUPLICATE ||
+		       a == ACT_NOTE || a == ACT_PRIORITY || a == ACT_CATEGORY || a == ACT_MOVE ||
+		       a == ACT_UNDO || a == ACT_TAGGED || a == ACT_COMMAND;
+	if (!changes)
+		tui_poll(t);
 	const dd_report *r = tui_current(t);
 	if (a != ACT_TAGGED && t->msg[0]) {
 		t->msg[0] = '\0';
