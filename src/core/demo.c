@@ -10,6 +10,7 @@
  * events through dd_audit_append, so the audit chain is a real one.
  */
 #include <config.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,24 +37,20 @@
 #define NSTRANGERS 40
 #define NSTREETS 6             /* streets per district */
 #define RING 16                /* recent reports kept per district, for duplicates */
-#define MAXOUTBOX 150          /* queued notifications, at most */
+#define MAXOUTBOX 150          /* assignments notified, at most */
+#define CHUNK 5000             /* reports moved into the table at once */
 
 #define MIN_MS 60000LL
 #define HOUR_MS (60 * MIN_MS)
 #define DAY_MS (24 * HOUR_MS)
 #define SPAN_MS (90 * DAY_MS)  /* how far back reports go */
 #define TZ_MS (5 * HOUR_MS)    /* Pavlodar keeps UTC+5 all year */
-
-static const char *const status_codes[] = {
-#define X(e, c, l) c,
-	DD_STATUS_TABLE(X)
-#undef X
-};
-static const char *const action_codes[] = {
-#define X(e, c, l, r) c,
-	DD_ACTION_TABLE(X)
-#undef X
-};
+/* Reports younger than this get every event of their history, older ones
+ * only "create". At about 10 us an event (the SHA-256 chain), whole
+ * histories for a million reports (2.3 million events) take some 20 s more
+ * than "create" alone; the last four days are what the console's queues
+ * show, and 16% of the reports. */
+#define FULL_HISTORY_MS (4 * DAY_MS)
 
 /* --- the generator: xoshiro256**, seeded by splitmix64 -------------------- */
 
@@ -169,7 +166,7 @@ struct org {
 };
 
 struct reporter {
-	int64_t id;
+	int64_t id, last_inbound;
 	int org;
 	char name[128], profile[96], phone[16];
 	int64_t tg;
@@ -785,11 +782,10 @@ struct rep {
 	const char *channel;
 	char external[48], sender[24];
 	const char *sender_name;
-	bool has_loc;
+	bool has_loc, full_history;
 	double lat, lon;
 	int64_t duplicate_of;
-	const char *reason, *result;
-	const char *dispatcher;
+	const char *reason, *result, *dispatcher;
 	struct step steps[5];
 	int nsteps;
 	char text[1024], address[96], updated_by[80];
@@ -813,6 +809,9 @@ static void plan_steps(struct rep *x, rng *r, int64_t now)
 	case DD_RS_NEW:
 		break;
 	case DD_RS_REJECTED:
+		/* turned down at once, or after the officer went to look */
+		if (x->officer >= 0)
+			add_step(x, DD_ACT_ASSIGN, DD_RS_ASSIGNED, between(r, 3, 45) * MIN_MS);
 		add_step(x, DD_ACT_REJECT, DD_RS_REJECTED, between(r, 10, 300) * MIN_MS);
 		break;
 	case DD_RS_DUPLICATE:
@@ -860,6 +859,7 @@ static dd_actor actor_officer(const struct officer *o)
 	return a;
 }
 
+/* Who took a step: the officer answers for his own work, the desk for the rest. */
 static dd_actor step_actor(const struct city *c, const struct rep *x, dd_action a)
 {
 	switch (a) {
@@ -872,6 +872,12 @@ static dd_actor step_actor(const struct city *c, const struct rep *x, dd_action 
 	}
 }
 
+/* Messenger reports are written by the gateway, desk reports by the dispatcher. */
+static dd_actor creator(const struct rep *x)
+{
+	return x->channel[0] == 'd' ? actor_user(x->dispatcher) : dd_actor_system();
+}
+
 static int pick_officer(struct city *c, int district, bool active_only)
 {
 	const struct district *d = &c->d[district];
@@ -880,15 +886,93 @@ static int pick_officer(struct city *c, int district, bool active_only)
 	return d->officer[below(&c->r, (uint32_t)d->nofficers)];
 }
 
-/* Draws everything about report number i of n except its text. */
-static void plan_report(struct city *c, struct rep *x, int64_t i, int64_t n)
+/* Who wrote report x, and by what channel. */
+static void plan_sender(struct city *c, struct rep *x, enum source src)
 {
 	rng *r = &c->r;
-	memset(x, 0, sizeof *x);
+	const struct reporter *p = x->reporter >= 0 ? &c->p[x->reporter] : NULL;
+	const struct stranger *s = x->stranger >= 0 ? &c->s[x->stranger] : NULL;
+	int64_t tg = p ? p->tg : s->tg;
+	const char *phone = p ? p->phone : s->phone;
+	unsigned v = below(r, 100);
+	if (tg && (!*phone || v < 40))
+		x->channel = "telegram";
+	else if (v >= 93 && src != SRC_UNROUTED)
+		x->channel = "desk";
+	else
+		x->channel = "whatsapp";
+	/* a known reporter's call needs no sender: the dispatcher picks them */
+	if (x->channel[0] != 'd' || !p) {
+		if (x->channel[0] == 't')
+			snprintf(x->sender, sizeof x->sender, "%lld", (long long)tg);
+		else
+			snprintf(x->sender, sizeof x->sender, "%s", phone);
+		x->sender_name = p ? p->profile : s->name;
+	}
+	if (x->channel[0] == 'w')
+		snprintf(x->external, sizeof x->external, "wamid.DEMO%08llX%016llX",
+			 (unsigned long long)x->id, (unsigned long long)rng_next(r));
+	else if (x->channel[0] == 't')
+		snprintf(x->external, sizeof x->external, "tg.DEMO.%lld.%lld", (long long)tg,
+			 (long long)x->id);
+	if (x->channel[0] != 'd' && x->district >= 0 && chance(r, 12)) {
+		x->has_loc = true;
+		x->lat = c->d[x->district].lat + (unit(r) - 0.5) * 0.012;
+		x->lon = c->d[x->district].lon + (unit(r) - 0.5) * 0.02;
+	}
+}
+
+/* What became of report x, aged age. */
+static void plan_fate(struct city *c, struct rep *x, int64_t age)
+{
+	rng *r = &c->r;
+	if (x->district < 0) {
+		x->status = age < DAY_MS ? DD_RS_NEW : chance(r, 60) ? DD_RS_REJECTED : DD_RS_DUPLICATE;
+	} else {
+		int bucket = age < 3 * HOUR_MS ? 0 : age < DAY_MS ? 1 : age < 4 * DAY_MS ? 2 : 3;
+		x->status = (dd_report_status)pick_w(r, status_w[bucket], DD_RS_COUNT);
+	}
+	if (x->status == DD_RS_DUPLICATE) {
+		const struct recent *q = &c->recent[x->district + 1];
+		if (q->n) {
+			unsigned k = below(r, q->n < RING ? q->n : RING);
+			x->duplicate_of = q->id[k];
+			x->cat = (enum cat)q->cat[k];
+		} else {
+			x->status = DD_RS_REJECTED;
+		}
+	}
+	if (x->status == DD_RS_REJECTED)
+		x->reason = x->district < 0 ? reject_reasons[NELEM(reject_reasons) - 1]
+					    : PICK(r, reject_reasons);
+	bool worked = x->status != DD_RS_NEW && x->status != DD_RS_DUPLICATE &&
+		      (x->status != DD_RS_REJECTED || (x->district >= 0 && chance(r, 40)));
+	if (worked)
+		x->officer = pick_officer(c, x->district, dd_rs_is_open(x->status) ||
+							   age < FULL_HISTORY_MS);
+	x->dispatcher = PICK(r, dispatchers);
+	x->result = PICK(r, results);
+	x->full_history = age < FULL_HISTORY_MS;
+	plan_steps(x, r, c->now);
+	x->updated = x->nsteps ? x->steps[x->nsteps - 1].at : x->received;
+	for (int k = 0; k < x->nsteps; k++) {
+		if (x->steps[k].action == DD_ACT_ASSIGN)
+			x->assigned_at = x->steps[k].at;
+		if (x->steps[k].action == DD_ACT_RESOLVE)
+			x->resolved_at = x->steps[k].at;
+	}
+}
+
+/* Draws report number i of n, its text included, into x. */
+static void make_report(struct city *c, struct rep *x, int64_t i, int64_t n)
+{
+	rng *r = &c->r;
+	memset(x, 0, offsetof(struct rep, text));
+	x->text[0] = x->address[0] = '\0';
 	x->id = i + 1;
 	x->org = x->reporter = x->stranger = x->officer = x->district = -1;
 
-	/* Ages grow towards the past, denser near now; order follows ids. */
+	/* Ages grow towards the past, denser near now; ids follow time. */
 	double u = 1.0 - ((double)i + unit(r)) / (double)n;
 	int64_t age = MIN_MS + (int64_t)((double)SPAN_MS * u * (0.15 + 0.85 * u));
 	int64_t today = (c->now + TZ_MS) / DAY_MS * DAY_MS - TZ_MS;
@@ -924,73 +1008,33 @@ static void plan_report(struct city *c, struct rep *x, int64_t i, int64_t n)
 		x->org = c->p[x->reporter].org;
 		x->district = c->g[x->org].district;
 	}
+	plan_sender(c, x, src);
+	plan_fate(c, x, age);
 
-	/* channel, sender */
-	const struct reporter *p = x->reporter >= 0 ? &c->p[x->reporter] : NULL;
-	const struct stranger *s = x->stranger >= 0 ? &c->s[x->stranger] : NULL;
-	int64_t tg = p ? p->tg : s->tg;
-	const char *phone = p ? p->phone : s->phone;
-	unsigned v = below(r, 100);
-	if (tg && (!*phone || v < 40))
-		x->channel = "telegram";
-	else if (v >= 93 && src != SRC_UNROUTED)
-		x->channel = "desk";
-	else
-		x->channel = "whatsapp";
-	if (strcmp(x->channel, "desk") != 0 || !p) {
-		if (x->channel[0] == 't')
-			snprintf(x->sender, sizeof x->sender, "%lld", (long long)tg);
-		else
-			snprintf(x->sender, sizeof x->sender, "%s", phone);
-		x->sender_name = p ? p->profile : s->name;
-	}
-	if (x->channel[0] == 'w')
-		snprintf(x->external, sizeof x->external, "wamid.DEMO%08llX%016llX",
-			 (unsigned long long)x->id, (unsigned long long)rng_next(r));
-	else if (x->channel[0] == 't')
-		snprintf(x->external, sizeof x->external, "tg.DEMO.%lld.%lld", (long long)tg,
-			 (long long)x->id);
-	if (x->channel[0] != 'd' && x->district >= 0 && chance(r, 12)) {
-		x->has_loc = true;
-		x->lat = c->d[x->district].lat + (unit(r) - 0.5) * 0.012;
-		x->lon = c->d[x->district].lon + (unit(r) - 0.5) * 0.02;
-	}
+	struct msg m = {.r = r, .c = c, .district = x->district, .org = x->org, .street = -1};
+	bool kazakh = x->reporter >= 0 ? c->p[x->reporter].kazakh : c->s[x->stranger].kazakh;
+	m.kz = chance(r, kazakh ? 28 : 2);
+	struct text t = {x->text, 0, sizeof x->text};
+	int prio = compose(&t, &m, x->cat);
+	x->prio = prio && chance(r, 40) ? prio : 1 + (int)pick_w(r, cat_prio_w[x->cat], 4);
+	/* An address of its own: what the dispatcher typed for a call, the
+	 * shop's for a shop; a message carries it in its text. */
+	if (x->channel[0] == 'd' && m.address[0])
+		memcpy(x->address, m.address, sizeof x->address);
+	else if (x->org >= 0 && c->g[x->org].kind != DD_ORG_KSK)
+		memcpy(x->address, c->g[x->org].address, sizeof x->address);
+	dd_actor last = x->nsteps ? step_actor(c, x, x->steps[x->nsteps - 1].action) : creator(x);
+	dd_actor_label(&last, x->updated_by, sizeof x->updated_by);
 
-	/* status */
-	if (x->district < 0) {
-		x->status = age < DAY_MS ? DD_RS_NEW : chance(r, 60) ? DD_RS_REJECTED : DD_RS_DUPLICATE;
-	} else {
-		int bucket = age < 3 * HOUR_MS ? 0 : age < DAY_MS ? 1 : age < 4 * DAY_MS ? 2 : 3;
-		x->status = (dd_report_status)pick_w(r, status_w[bucket], DD_RS_COUNT);
+	/* reporters were last heard from when they last wrote by messenger */
+	if (x->reporter >= 0 && x->channel[0] != 'd')
+		c->p[x->reporter].last_inbound = x->received;
+	if (x->status != DD_RS_DUPLICATE) {
+		struct recent *q = &c->recent[x->district + 1];
+		q->id[q->n % RING] = x->id;
+		q->cat[q->n % RING] = (unsigned char)x->cat;
+		q->n++;
 	}
-	if (x->status == DD_RS_DUPLICATE) {
-		const struct recent *q = &c->recent[x->district + 1];
-		if (q->n) {
-			unsigned k = below(r, q->n < RING ? q->n : RING);
-			x->duplicate_of = q->id[k];
-			x->cat = (enum cat)q->cat[k];
-		} else {
-			x->status = DD_RS_REJECTED;
-		}
-	}
-	if (x->status == DD_RS_REJECTED)
-		x->reason = x->district < 0 ? reject_reasons[NELEM(reject_reasons) - 1]
-					    : PICK(r, reject_reasons);
-	bool worked = x->status != DD_RS_NEW && x->status != DD_RS_DUPLICATE &&
-		      (x->status != DD_RS_REJECTED || (x->district >= 0 && chance(r, 40)));
-	if (worked)
-		x->officer = pick_officer(c, x->district, x->status <= DD_RS_ON_SITE || age < 4 * DAY_MS);
-	x->dispatcher = PICK(r, dispatchers);
-	x->result = PICK(r, results);
-	plan_steps(x, r, c->now);
-	x->updated = x->nsteps ? x->steps[x->nsteps - 1].at : x->received;
-	for (int k = 0; k < x->nsteps; k++) {
-		if (x->steps[k].action == DD_ACT_ASSIGN)
-			x->assigned_at = x->steps[k].at;
-		if (x->steps[k].action == DD_ACT_RESOLVE)
-			x->resolved_at = x->steps[k].at;
-	}
-	x->prio = 1 + (int)pick_w(r, cat_prio_w[x->cat], 4);
 }
 
 /*
@@ -999,7 +1043,6 @@ static void plan_report(struct city *c, struct rep *x, int64_t i, int64_t n)
  * journal and makes the full-text index flush its pending terms, so one
  * INSERT ... SELECT per chunk is several times faster than one per row.
  */
-#define CHUNK 5000
 static const char stage_create_sql[] =
 	"CREATE TEMP TABLE demo_reports(id INTEGER PRIMARY KEY, status, priority, category, "
 	"  district_id, reporter_id, org_id, officer_id, channel, external_id, sender, "
@@ -1031,7 +1074,7 @@ static dd_status stage_report(dd_db *db, const struct city *c, const struct rep 
 	if (!st)
 		return err ? err->status : DD_EDB;
 	sqlite3_bind_int64(st, 1, x->id);
-	sqlite3_bind_text(st, 2, status_codes[x->status], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dd_rs_code(x->status), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, x->prio);
 	sqlite3_bind_text(st, 4, cat_codes[x->cat], -1, SQLITE_STATIC);
 	dd_bind_id(st, 5, x->district >= 0 ? c->d[x->district].id : 0);
@@ -1056,7 +1099,7 @@ static dd_status stage_report(dd_db *db, const struct city *c, const struct rep 
 	sqlite3_bind_int64(st, 22, x->updated);
 	sqlite3_bind_text(st, 23, x->updated_by, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 24, 1 + x->nsteps);
-	return dd_step_done(db, st, err, _("saving demo reports"));
+	return dd_step_done(db, st, err, _("saving the demo reports"));
 }
 
 static dd_status move_staged(dd_db *db, dd_err *err)
@@ -1064,149 +1107,195 @@ static dd_status move_staged(dd_db *db, dd_err *err)
 	sqlite3_stmt *st = dd_stmt(db, move_sql, err);
 	if (!st)
 		return err ? err->status : DD_EDB;
-	dd_status s = dd_step_done(db, st, err, _("saving demo reports"));
+	dd_status s = dd_step_done(db, st, err, _("saving the demo reports"));
 	if (s)
 		return s;
 	if (!(st = dd_stmt(db, unstage_sql, err)))
 		return err ? err->status : DD_EDB;
-	return dd_step_done(db, st, err, _("saving demo reports"));
+	return dd_step_done(db, st, err, _("saving the demo reports"));
 }
 
-/* The "created" event and one per transition; *assign_event gets the
- * assignment's event id (0 when none). */
+/* --- events, notes, notifications ------------------------------------------ */
+
+/* A JSON string as jansson writes it with JSON_ENSURE_ASCII (so the demo's
+ * events read like those written by the report module). */
+static void add_json_str(struct text *t, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char esc[13];
+	add(t, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		uint32_t cp = *p++;
+		int more = cp >= 0xF0 ? 3 : cp >= 0xE0 ? 2 : cp >= 0xC0 ? 1 : 0;
+		if (more)
+			cp &= 0x3F >> more;
+		for (; more && (*p & 0xC0) == 0x80; more--)
+			cp = cp << 6 | (*p++ & 0x3F);
+		if (cp >= 0x20 && cp < 0x7F && cp != '"' && cp != '\\') {
+			char one[2] = {(char)cp, '\0'};
+			add(t, one);
+			continue;
+		}
+		if (cp == '"' || cp == '\\') {
+			char two[3] = {'\\', (char)cp, '\0'};
+			add(t, two);
+			continue;
+		}
+		uint32_t units[2] = {cp, 0};
+		if (cp > 0xFFFF) {
+			cp -= 0x10000;
+			units[0] = 0xD800 | (cp >> 10);
+			units[1] = 0xDC00 | (cp & 0x3FF);
+		}
+		for (int k = 0; k < 2 && units[k]; k++) {
+			memcpy(esc, "\\u", 2);
+			for (int d = 0; d < 4; d++)
+				esc[2 + d] = hex[(units[k] >> (12 - 4 * d)) & 0xF];
+			esc[6] = '\0';
+			add(t, esc);
+		}
+	}
+	add(t, "\"");
+}
+
+static dd_status add_note(dd_db *db, const dd_actor *a, int64_t report, const char *text,
+			  int64_t at, dd_err *err)
+{
+	static const char sql[] =
+		"INSERT INTO notes(report_id, author, text, created_at) VALUES (?1, ?2, ?3, ?4)";
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	char who[160];
+	dd_actor_label(a, who, sizeof who);
+	sqlite3_bind_int64(st, 1, report);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, at);
+	return dd_step_done(db, st, err, _("saving the note"));
+}
+
+/*
+ * The events of report x, shaped as the report module writes them (sorted
+ * keys, the new version in "after"): "create", and, for a report of the
+ * last few days, every step since. Older reports keep their "create" only:
+ * a million reports with whole histories would not fit in a minute (see
+ * FULL_HISTORY_MS). *assign_event gets the assignment's event id, 0 when
+ * none was written.
+ */
 static dd_status write_events(dd_db *db, struct city *c, const struct rep *x,
 			      int64_t *assign_event, dd_err *err)
 {
-	char after[256], before[64];
-	dd_actor a = x->channel[0] == 'd' ? actor_user(x->dispatcher) : dd_actor_system();
-	snprintf(after, sizeof after,
-		 "{\"status\":\"new\",\"category\":\"%s\",\"priority\":%d,\"district\":%s%s%s,"
-		 "\"channel\":\"%s\"}",
-		 cat_codes[x->cat], x->prio, x->district >= 0 ? "\"" : "",
-		 x->district >= 0 ? c->d[x->district].code : "null", x->district >= 0 ? "\"" : "",
-		 x->channel);
-	static int mode = -1;
-	if (mode < 0)
-		mode = getenv("DEMO_EVENTS") ? atoi(getenv("DEMO_EVENTS")) : 3;
+	char abuf[512], bbuf[64];
+	struct text a = {abuf, 0, sizeof abuf}, b = {bbuf, 0, sizeof bbuf};
+	addf(&a, "{\"category\":\"%s\",\"channel\":\"%s\",\"district\":", cat_codes[x->cat],
+	     x->channel);
+	if (x->district >= 0)
+		addf(&a, "\"%s\"", c->d[x->district].code);
+	else
+		add(&a, "null");
+	addf(&a, ",\"priority\":%d,\"status\":\"new\"}", x->prio);
+	dd_actor who = creator(x);
+	dd_status s = dd_audit_append(db, &who, x->id, "create", NULL, a.p, NULL, err);
 	*assign_event = 0;
-	if (mode == 0)
-		return DD_OK;
-	dd_status s = dd_audit_append(db, &a, x->id, "created", NULL, after, NULL, err);
-	for (int k = mode == 2 && x->nsteps ? x->nsteps - 1 : 0; mode >= 2 && !s && k < x->nsteps; k++) {
+	for (int k = 0; !s && x->full_history && k < x->nsteps; k++) {
 		const struct step *t = &x->steps[k];
-		const char *to = status_codes[t->to];
-		snprintf(before, sizeof before, "{\"status\":\"%s\"}", status_codes[t->from]);
+		const char *to = dd_rs_code(t->to);
+		a.len = b.len = 0;
+		if (t->action == DD_ACT_ASSIGN)
+			addf(&b, "{\"officer\":null,\"status\":\"%s\"}", dd_rs_code(t->from));
+		else
+			addf(&b, "{\"status\":\"%s\"}", dd_rs_code(t->from));
+		add(&a, "{");
 		switch (t->action) {
 		case DD_ACT_ASSIGN:
-			snprintf(after, sizeof after, "{\"status\":\"%s\",\"officer\":\"%s\"}", to,
-				 c->o[x->officer].badge);
+			addf(&a, "\"officer\":\"%s\",", c->o[x->officer].badge);
 			break;
 		case DD_ACT_RESOLVE:
-			snprintf(after, sizeof after, "{\"status\":\"%s\",\"note\":\"%s\"}", to,
-				 x->result);
+			add(&a, "\"note\":");
+			add_json_str(&a, x->result);
+			add(&a, ",");
 			break;
 		case DD_ACT_REJECT:
-			snprintf(after, sizeof after, "{\"status\":\"%s\",\"reason\":\"%s\"}", to,
-				 x->reason);
+			add(&a, "\"reason\":");
+			add_json_str(&a, x->reason);
+			add(&a, ",");
 			break;
 		case DD_ACT_DUPLICATE:
-			snprintf(after, sizeof after, "{\"status\":\"%s\",\"duplicate_of\":%lld}", to,
-				 (long long)x->duplicate_of);
+			addf(&a, "\"duplicate_of\":%lld,", (long long)x->duplicate_of);
 			break;
 		default:
-			snprintf(after, sizeof after, "{\"status\":\"%s\"}", to);
+			break;
 		}
-		a = step_actor(c, x, t->action);
+		addf(&a, "\"status\":\"%s\",\"version\":%d}", to, k + 2);
+		who = step_actor(c, x, t->action);
+		if (t->action == DD_ACT_RESOLVE &&
+		    (s = add_note(db, &who, x->id, x->result, t->at, err)))
+			break;
 		int64_t id = 0;
-		s = dd_audit_append(db, &a, x->id, action_codes[t->action], before, after, &id,
-				    err);
+		s = dd_audit_append(db, &who, x->id, dd_action_code(t->action), b.p, a.p, &id, err);
 		if (t->action == DD_ACT_ASSIGN)
 			*assign_event = id;
 	}
 	return s;
 }
 
-/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-	if (n <= max)
-		return n;
-	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-		max--;
-	return max;
-}
-
+/* The messages an assignment sends (the report module's wording). */
 static dd_status notify(dd_db *db, struct city *c, const struct rep *x, int64_t event,
 			dd_err *err)
 {
-	char body[1024];
-	const struct officer *o = &c->o[x->officer];
-	snprintf(body, sizeof body, "Обращение #%lld, %s (%s), приоритет %d%s%s: %.*s",
-		 (long long)x->id, district_names[x->district], cat_codes[x->cat], x->prio,
-		 x->address[0] ? ", " : "", x->address, (int)utf8_cut(x->text, 600), x->text);
-	dd_status s = dd_outbox_to_officer(db, x->id, event, o->id, "assign", body, err);
+	char buf[1536];
+	struct text t = {buf, 0, sizeof buf};
+	addf(&t, _("Report #%lld (%s), priority %d\n"), (long long)x->id, cat_codes[x->cat],
+	     x->prio);
+	if (x->address[0])
+		addf(&t, _("Address: %s\n"), x->address);
+	size_t n = strlen(x->text), max = 300;
+	if (n > max) {
+		while (max > 0 && ((unsigned char)x->text[max] & 0xC0) == 0x80)
+			max--;
+		addf(&t, "%.*s…\n", (int)max, x->text);
+	} else {
+		addf(&t, "%s\n", x->text);
+	}
+	if (x->reporter >= 0) {
+		const struct reporter *p = &c->p[x->reporter];
+		addf(&t, _("Reporter: %s\n"), p->phone[0] ? p->phone : p->name);
+	} else if (x->sender[0]) {
+		addf(&t, _("Reporter: %s\n"), x->sender);
+	}
+	add(&t, _("Reply 1 to accept, 2 when on site, 3 when done."));
+	dd_status s = dd_outbox_to_officer(db, x->id, event, c->o[x->officer].id, "assigned", t.p,
+					   err);
 	if (s)
 		return s;
-	snprintf(body, sizeof body,
-		 "Ваше обращение #%lld принято и передано участковому инспектору %s.",
-		 (long long)x->id, o->name);
-	return dd_outbox_to_reporter(db, x->id, event, "assigned", body, err);
-}
-
-/* Draws report number i of n, its text included, into x. */
-static void make_report(struct city *c, struct rep *x, int64_t i, int64_t n)
-{
-	plan_report(c, x, i, n);
-	struct msg m = {.r = &c->r, .c = c, .district = x->district, .org = x->org, .street = -1};
-	const struct reporter *p = x->reporter >= 0 ? &c->p[x->reporter] : NULL;
-	bool kazakh = p ? p->kazakh : c->s[x->stranger].kazakh;
-	m.kz = chance(&c->r, kazakh ? 28 : 2);
-	struct text t = {x->text, 0, sizeof x->text};
-	int prio = compose(&t, &m, x->cat);
-	if (prio && chance(&c->r, 40))
-		x->prio = prio;
-	/* where it happened: as written, else the shop's own address */
-	if (m.address[0])
-		memcpy(x->address, m.address, sizeof x->address);
-	else if (x->org >= 0 && c->g[x->org].kind != DD_ORG_KSK)
-		memcpy(x->address, c->g[x->org].address, sizeof x->address);
-	dd_actor last = x->nsteps ? step_actor(c, x, x->steps[x->nsteps - 1].action)
-		      : x->channel[0] == 'd' ? actor_user(x->dispatcher) : dd_actor_system();
-	dd_actor_label(&last, x->updated_by, sizeof x->updated_by);
-
-	if (x->status != DD_RS_DUPLICATE) {
-		struct recent *q = &c->recent[x->district + 1];
-		q->id[q->n % RING] = x->id;
-		q->cat[q->n % RING] = (unsigned char)x->cat;
-		q->n++;
-	}
+	t.len = 0;
+	addf(&t, _("Your report #%lld has been passed to the district officer."), (long long)x->id);
+	return dd_outbox_to_reporter(db, x->id, event, "assigned", t.p, err);
 }
 
 static dd_status build_reports(dd_db *db, struct city *c, int64_t n,
 			       void (*progress)(int64_t, int64_t, void *), void *arg, dd_err *err)
 {
 	if (sqlite3_exec(db->h, stage_create_sql, NULL, NULL, NULL) != SQLITE_OK)
-		return dd_db_error(db, err, _("saving demo reports"));
-	int CHUNKN = getenv("DEMO_CHUNK") ? atoi(getenv("DEMO_CHUNK")) : CHUNK;
-	struct rep *chunk = dd_xmalloc(CHUNKN * sizeof *chunk);
+		return dd_db_error(db, err, _("saving the demo reports"));
+	struct rep *chunk = dd_xmalloc(CHUNK * sizeof *chunk);
 	int queued = 0;
 	dd_status s = DD_OK;
 	for (int64_t i = 0; !s && i < n;) {
 		int k = 0;
-		for (; !s && k < CHUNKN && i + k < n; k++) {
+		for (; !s && k < CHUNK && i + k < n; k++) {
 			make_report(c, &chunk[k], i + k, n);
-			if (!getenv("DEMO_NOINSERT"))
 			s = stage_report(db, c, &chunk[k], err);
 		}
-		if (!s && !getenv("DEMO_NOMOVE"))
+		if (!s)
 			s = move_staged(db, err);
 		/* events point at their reports, so they come after them */
 		for (int j = 0; !s && j < k; j++) {
 			const struct rep *x = &chunk[j];
 			int64_t assign_event = 0;
 			s = write_events(db, c, x, &assign_event, err);
-			if (!s && !getenv("DEMO_NOMOVE") && x->status == DD_RS_ASSIGNED && queued < MAXOUTBOX &&
+			if (!s && x->status == DD_RS_ASSIGNED && assign_event && queued < MAXOUTBOX &&
 			    c->now - x->assigned_at < 3 * HOUR_MS) {
 				s = notify(db, c, x, assign_event, err);
 				queued++;
@@ -1218,7 +1307,7 @@ static dd_status build_reports(dd_db *db, struct city *c, int64_t n,
 	}
 	free(chunk);
 	if (!s && sqlite3_exec(db->h, "DROP TABLE temp.demo_reports", NULL, NULL, NULL) != SQLITE_OK)
-		s = dd_db_error(db, err, _("saving demo reports"));
+		s = dd_db_error(db, err, _("saving the demo reports"));
 	return s;
 }
 
@@ -1244,53 +1333,59 @@ static dd_status check_empty(dd_db *db, dd_err *err)
 	return DD_OK;
 }
 
-/* Reporters were last heard from when they last wrote by messenger. */
-static dd_status finish(dd_db *db, struct city *c, uint64_t seed, dd_err *err)
+static dd_status set_last_inbound(dd_db *db, const char *sql, int64_t id, int64_t at,
+				  dd_err *err)
 {
-	static const char reporters_sql[] =
-		"UPDATE reporters SET last_inbound_at = (SELECT max(received_at) FROM reports r "
-		"  WHERE r.reporter_id = reporters.id AND r.channel <> 'desk')";
-	static const char officers_sql[] =
-		"UPDATE officers SET last_inbound_at = ?2 WHERE id = ?1";
-	sqlite3_stmt *st = dd_stmt(db, reporters_sql, err);
+	sqlite3_stmt *st = dd_stmt(db, sql, err);
 	if (!st)
 		return err ? err->status : DD_EDB;
-	dd_status s = dd_step_done(db, st, err, _("saving the reporters"));
-	/* Most officers wrote to the desk within the messengers' 24-hour window. */
-	for (int i = 0; !s && i < c->no; i++) {
-		if (!c->o[i].active || !chance(&c->r, 70))
-			continue;
-		if (!(st = dd_stmt(db, officers_sql, err)))
-			return err ? err->status : DD_EDB;
-		sqlite3_bind_int64(st, 1, c->o[i].id);
-		sqlite3_bind_int64(st, 2, c->now - between(&c->r, 5, 20 * 60) * MIN_MS);
-		s = dd_step_done(db, st, err, _("saving the officers"));
-	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, at);
+	return dd_step_done(db, st, err, _("saving the demo city"));
+}
+
+static dd_status finish(dd_db *db, struct city *c, uint64_t seed, dd_err *err)
+{
+	static const char reporter_sql[] = "UPDATE reporters SET last_inbound_at = ?2 WHERE id = ?1";
+	static const char officer_sql[] = "UPDATE officers SET last_inbound_at = ?2 WHERE id = ?1";
+	dd_status s = DD_OK;
+	for (int i = 0; !s && i < NREPORTERS; i++)
+		if (c->p[i].last_inbound)
+			s = set_last_inbound(db, reporter_sql, c->p[i].id, c->p[i].last_inbound, err);
+	/* Most officers wrote to the desk within the messengers' 24-hour window
+	 * (drawn from a stream of its own, to keep the city apart from the
+	 * number of reports). */
+	rng_seed(&c->r, seed ^ 0x4f666669636572ULL);
+	for (int i = 0; !s && i < c->no; i++)
+		if (c->o[i].active && chance(&c->r, 70))
+			s = set_last_inbound(db, officer_sql, c->o[i].id,
+					     c->now - between(&c->r, 5, 20 * 60) * MIN_MS, err);
+	/* Says the people in it are made up, and how to make them again. */
 	if (!s) {
-		/* Marks the database as made up (its phones and ids are random). */
-		char v[32];
+		char v[24];
 		snprintf(v, sizeof v, "%llu", (unsigned long long)seed);
 		s = dd_setting_set(db, "demo_seed", v, err);
 	}
 	return s;
 }
 
-static int pragma_cache(dd_db *db, int set)
+static int get_pragma(dd_db *db, const char *sql)
 {
-	char sql[48];
-	if (set) {
-		snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", set);
-		sqlite3_exec(db->h, sql, NULL, NULL, NULL);
-		return set;
-	}
 	sqlite3_stmt *st;
-	int v = -2000;
-	if (sqlite3_prepare_v2(db->h, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK) {
+	int v = 0;
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
 	}
 	return v;
+}
+
+static void set_pragma(dd_db *db, const char *name, int value)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA %s = %d", name, value);
+	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
 }
 
 dd_status dd_demo_build(dd_db *db, uint64_t seed, int64_t nreports,
@@ -1303,11 +1398,13 @@ dd_status dd_demo_build(dd_db *db, uint64_t seed, int64_t nreports,
 	c->now = dd_now_ms();
 	rng_seed(&c->r, seed);
 
-	/* The indexes of a million reports do not fit the default page cache;
-	 * spilling them to the journal midway would double the writes. */
-	int cache = pragma_cache(db, 0);
-	pragma_cache(db, getenv("DEMO_CACHE") ? atoi(getenv("DEMO_CACHE")) : -262144);
-	sqlite3_exec(db->h, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+	/* A bigger page cache keeps the indexes of many reports from spilling to
+	 * the journal midway; statement journals and the staging table stay in
+	 * memory. Both go back as they were. */
+	int cache = get_pragma(db, "PRAGMA cache_size");
+	int temp = get_pragma(db, "PRAGMA temp_store");
+	set_pragma(db, "cache_size", -256 * 1024);
+	set_pragma(db, "temp_store", 2);
 
 	dd_status s = dd_db_begin(db, err);
 	if (s)
@@ -1318,7 +1415,8 @@ dd_status dd_demo_build(dd_db *db, uint64_t seed, int64_t nreports,
 	/* The reports draw from their own stream: the same seed gives the same
 	 * city whatever the number of reports. */
 	rng_seed(&c->r, seed ^ 0x5265706f727473ULL);
-	if ((s = build_reports(db, c, nreports, progress, arg, err)) || (s = finish(db, c, seed, err)))
+	if ((s = build_reports(db, c, nreports, progress, arg, err)) ||
+	    (s = finish(db, c, seed, err)))
 		goto fail;
 	if ((s = dd_db_commit(db, err)))
 		goto out;
@@ -1334,7 +1432,8 @@ dd_status dd_demo_build(dd_db *db, uint64_t seed, int64_t nreports,
 fail:
 	dd_db_rollback(db);
 out:
-	pragma_cache(db, cache);
+	set_pragma(db, "cache_size", cache);
+	set_pragma(db, "temp_store", temp);
 	free(c);
 	return s;
 }

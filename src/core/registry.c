@@ -433,18 +433,25 @@ bool dd_phone_normalize(const char *in, char out[16])
 	size_t n = 0;
 	bool plus = *in == '+';
 
+	/* out is "" on every refusal: callers (the importer) test out[0] */
+	out[0] = '\0';
 	for (const char *p = in + plus; *p; p++) {
 		if (*p >= '0' && *p <= '9') {
-			if (n == 15)
+			if (n == 15) {
+				out[0] = '\0';
 				return false;
+			}
 			out[n++] = *p;
 		} else if (*p != ' ' && *p != '-' && *p != '(' && *p != ')') {
+			out[0] = '\0';
 			return false;
 		}
 	}
 	out[n] = '\0';
-	if (n < 10)
+	if (n < 10) {
+		out[0] = '\0';
 		return false;
+	}
 	if (!plus && n == 11 && out[0] == '8')
 		out[0] = '7';
 	return true;

@@ -70,7 +70,7 @@ awk -F '\t' -v took="$took" -v cores="$(nproc)" -v when="$(date -u +%Y-%m-%dT%H:
 	function q(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
 	BEGIN { printf "{\"when\": %s, \"cores\": %d, \"seconds\": %d, \"figures\": [", q(when), cores, took }
 	{ printf "%s\n  {\"section\": %s, \"figure\": %s, \"value\": %s, \"unit\": %s, \"baseline\": %s, \"baseline_value\": %s, \"ratio\": %s, \"target\": %s, \"verdict\": %s}",
-		NR > 1 ? "," : "", q($1), q($2), $3, q($4), q($5), $6, $7, q($8), q($9) }
+		(NR > 1 ? "," : ""), q($1), q($2), $3, q($4), q($5), $6, $7, q($8), q($9) }
 	END { print "\n]}" }' "$ROWS" >"$JSON"
 echo "written to $JSON"
 if [ -n "$failed" ]; then

@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 {
 	long long reports = 1000000;
 	const char *path = NULL, *shell = "sqlite3";
-	int batches = 9, reps = 40;
+	int batches = 15, reps = 40;
 	static const struct option opts[] = {
 		{"reports", required_argument, NULL, 'r'},
 		{"db", required_argument, NULL, 'd'},

@@ -96,23 +96,27 @@ static bool con_wait_for(struct con *c, const char *marker, int timeout_ms)
 	}
 }
 
-/* Reads until quiet for quiet_ms (bounded by max_ms); returns bytes read.
- * *first (may be NULL) gets when the first byte came (ms, monotonic). */
+/* Waits up to max_ms for a first byte, then reads until quiet for
+ * quiet_ms (bounded by max_ms in all); returns bytes read. *first (may be
+ * NULL) gets when the first byte came (ms, monotonic; 0 when none). */
 static size_t con_drain(struct con *c, int quiet_ms, int max_ms, double *first)
 {
 	size_t start = c->len;
 	double end = bench_now_ms() + max_ms;
 	if (first)
 		*first = 0;
+	bool got = false;
 	for (;;) {
 		double left = end - bench_now_ms();
 		if (left <= 0)
 			break;
-		ssize_t n = con_read(c, left < quiet_ms ? (int)left : quiet_ms);
+		int wait = !got || left < quiet_ms ? (int)left : quiet_ms;
+		ssize_t n = con_read(c, wait);
 		if (n <= 0)
 			break;
-		if (first && !*first)
+		if (!got && first)
 			*first = bench_now_ms();
+		got = true;
 	}
 	return c->len - start;
 }
@@ -183,12 +187,12 @@ static double start_once(const char *db, double *rss)
 	double t0 = bench_now_ms();
 	if (!con_start(&c, db, 80, 24))
 		return -1;
-	bool ok = con_wait_for(&c, MARKER, 10000);
+	bool ok = con_wait_for(&c, MARKER, 30000);
 	double t = bench_now_ms() - t0;
-	con_drain(&c, 100, 1000, NULL);
+	con_drain(&c, 100, 200, NULL);
 	*rss = rss_mib(c.pid);
 	if (!ok)
-		fprintf(stderr, "bench_tui: no first screen from %s within 10 s:\n%.*s\n", db,
+		fprintf(stderr, "bench_tui: no first screen from %s within 30 s:\n%.*s\n", db,
 			(int)(c.len > 2000 ? 2000 : c.len), c.buf ? c.buf : "");
 	con_stop(&c);
 	return ok ? t : -1;
@@ -279,16 +283,16 @@ static void bytes_at(const char *db, int cols, int rows)
 		con_stop(&c);
 		return;
 	}
-	con_drain(&c, QUIET_MS, 3000, NULL);
+	con_drain(&c, QUIET_MS, 600, NULL);
 	size_t full = median_key_bytes(&c, "\f", 3); /* Ctrl-L: redraw everything */
 	size_t move = median_key_bytes(&c, "j", 5);
 	/* the live update, then its redraw */
-	con_drain(&c, QUIET_MS, 1000, NULL);
+	con_drain(&c, QUIET_MS, 500, NULL);
 	con_reset(&c);
 	double first = 0, t0 = bench_now_ms();
 	size_t live = 0;
 	if (change_visible_row(db))
-		live = con_drain(&c, 600, 3000, &first);
+		live = con_drain(&c, 600, 5000, &first);
 	size_t page = median_key_bytes(&c, "J", 1);
 	con_stop(&c);
 
@@ -349,6 +353,10 @@ int main(int argc, char **argv)
 	printf("\n[2] console start to first full screen (80x24), memory\n");
 	double tb[50], te[50], rb[50], re[50];
 	int nb = 0, ne = 0;
+	/* the first start finds the page cache as the runs before left it
+	 * (after the ingest and gateway runs, or a reboot, mostly cold) */
+	double r0, first = start_once(big, &r0);
+
 	for (int i = 0; i < runs; i++) {
 		double r, t = start_once(empty, &r);
 		if (t >= 0)
@@ -364,6 +372,9 @@ int main(int argc, char **argv)
 		snprintf(fig, sizeof fig, "start to first screen, %lld reports", nreports);
 		bench_row(rows_file, "console", fig, mb, "ms",
 			  "same, empty database", me, "< 100 ms", mb < 100 ? "met" : "MISSED");
+		if (first >= 0)
+			bench_row(rows_file, "console", "first start, page cache as found", first, "ms",
+				  "the median start above", mb, "-", "-");
 		snprintf(fig, sizeof fig, "resident memory once drawn, %lld reports", nreports);
 		bench_row(rows_file, "console", fig, rssb, "MiB",
 			  "same, empty database", rsse, "< 40 MiB", rssb < 40 ? "met" : "MISSED");

@@ -111,6 +111,8 @@ for kind in $kinds; do
 	done
 	k=$((k + 1))
 done
+# inputs that once crashed, kept as regressions (first byte: the kind)
+for f in "$SEEDS"/import/*; do [ -f "$f" ] && seed fuzz_import "$f"; done
 sed 's/\\/\\\\/g' "$SEEDS/patterns.txt" >"$OUT/patterns.esc"
 seed_lines fuzz_pattern "$OUT/patterns.esc"
 seed_lines fuzz_sanitize "$SEEDS/texts.txt"

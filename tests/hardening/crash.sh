@@ -10,6 +10,9 @@
 #     fake's request log has the request its external id names, to its
 #     address; nothing is left queued or sending once the last run settles;
 #   - `dutydesk check` passes and says the audit chain is intact.
+# The load is one curl with eight connections in parallel (the bodies signed
+# with openssl beforehand), so that kills land on requests in flight; without
+# curl or openssl, ddpost processes one after another.
 # HARDENING_LONG=1: more requests per round and sixty kills.
 . "$(dirname "$0")/../gateway/send_lib.sh"
 command -v jq >/dev/null || { echo "1..0 # SKIP jq is needed"; exit 0; }
@@ -18,10 +21,11 @@ APP_SECRET=crash-app-secret-91c2
 export DUTYDESK_WHATSAPP_APP_SECRET=$APP_SECRET DUTYDESK_WHATSAPP_VERIFY_TOKEN=crash-verify \
 	DUTYDESK_TELEGRAM_SECRET_TOKEN=crash-tg-secret
 if [ "${HARDENING_LONG:-0}" = 1 ]; then
-	KILLS=60 LOADERS=6 ASSIGNS=4
+	KILLS=60 LOADERS=6 ASSIGNS=4 BURST=400
 else
-	KILLS=20 LOADERS=3 ASSIGNS=2
+	KILLS=20 LOADERS=3 ASSIGNS=2 BURST=150
 fi
+KILLS=${HARDENING_KILLS:-$KILLS}
 PER_LOADER=400 # at most, per round
 GW_LOG=$SCRATCH/gateway.log
 W=$SCRATCH/webhooks
@@ -107,8 +111,27 @@ assign_next() {
 		echo "$id" >>"$SCRATCH/assigned.ids"
 }
 
-# loader L I0 MAX: sends new messages I0, I0+1, ... one after another until
-# one gets no 200 (the gateway died) or MAX are sent
+# sign N: the WhatsApp signature of message N's body, into $W/N.sig
+sign() { printf 'sha256=%s' "$(openssl dgst -sha256 -hmac "$APP_SECRET" -r <"$W/$1.json" | cut -d' ' -f1)" >"$W/$1.sig"; }
+# record N CODE: a 200 once seen stays (a later resend may find no gateway)
+record() { [ "$(cat "$W/$1.code" 2>/dev/null)" = 200 ] || echo "$2" >"$W/$1.code"; }
+# burst IDS...: one curl keeps eight connections busy with the messages
+# until each is answered or finds no gateway; the answers go to $W/N.code
+burst() {
+	local n sep=
+	for n; do
+		# "next" between transfers, none after the last (curl takes a
+		# trailing one for a transfer without a URL, and gives up)
+		printf '%surl = "%s/webhook/whatsapp"\nheader = "Content-Type: application/json"\nheader = "X-Hub-Signature-256: %s"\ndata-binary = "@%s"\noutput = "/dev/null"\nmax-time = 5\nwrite-out = "%s %%{http_code}\\n"\n' \
+			"$sep" "$URL" "$(cat "$W/$n.sig")" "$W/$n.json" "$n"
+		sep=$'next\n'
+	done >"$SCRATCH/burst.cfg"
+	curl -s -Z --parallel-max 8 -K "$SCRATCH/burst.cfg" >"$SCRATCH/burst.out" 2>"$SCRATCH/burst.err"
+	while read -r n code; do record "$n" "$code"; done <"$SCRATCH/burst.out"
+	[ -n "${CRASH_DEBUG:-}" ] && { sort -k2 "$SCRATCH/burst.out" | awk '{print $2}' | uniq -c; cp "$SCRATCH/burst.cfg" /tmp/burst.cfg; cp "$SCRATCH/burst.err" /tmp/burst.err; cp "$GW_LOG" /tmp/crash-gw.log; } >&2
+}
+# loader L I0 MAX (without curl or openssl): ddpost, one message after
+# another, until one gets no 200 or MAX are sent
 loader() {
 	local i
 	for i in $(seq "$2" $(($2 + $3 - 1))); do
@@ -117,24 +140,43 @@ loader() {
 		[ "$(cat "$W/$i.code")" = 200 ] || break
 	done
 }
+CURL_LOAD=
+command -v curl >/dev/null && command -v openssl >/dev/null && CURL_LOAD=1
 # a notification send takes 150 ms at the fake, so that kills land mid-send
 fake_control '{"faults":[{"match":"sendMessage","action":"slow","ms":150,"times":100000}]}'
 t0=$(date +%s)
+next=1
 for round in $(seq "$KILLS"); do
+	if [ -n "$CURL_LOAD" ]; then
+		# this round's messages are made and signed before the gateway starts
+		todo=$(pending)
+		for i in $(seq "$next" $((next + BURST - 1))); do
+			webhook "$i"
+			sign "$i"
+			todo="$todo $i"
+		done
+		next=$((next + BURST))
+	fi
 	start_gateway
 	loaders=
-	# the messages still unanswered from earlier rounds, sent again
-	for n in $(pending); do
-		send "$n" &
-		loaders="$loaders $!"
-	done
-	for l in $(seq "$LOADERS"); do
-		loader "$l" $((((round - 1) * LOADERS + l - 1) * PER_LOADER + 1)) "$PER_LOADER" &
-		loaders="$loaders $!"
-	done
+	if [ -n "$CURL_LOAD" ]; then
+		# shellcheck disable=SC2086
+		burst $todo &
+		loaders=$!
+	else
+		# the messages still unanswered from earlier rounds, sent again
+		for n in $(pending); do
+			send "$n" &
+			loaders="$loaders $!"
+		done
+		for l in $(seq "$LOADERS"); do
+			loader "$l" $((((round - 1) * LOADERS + l - 1) * PER_LOADER + 1)) "$PER_LOADER" &
+			loaders="$loaders $!"
+		done
+	fi
 	for i in $(seq "$ASSIGNS"); do assign_next; done
-	# a random moment: 150 to 750 ms into the load
-	sleep "0.$((150 + RANDOM % 600))"
+	# a random moment: 100 to 600 ms into the load
+	sleep "0.$((100 + RANDOM % 500))"
 	kill_gateway
 	for j in $loaders; do wait "$j"; done
 done
