@@ -24,6 +24,8 @@
 #include "sender_internal.h"
 
 #define CLAIM_EVERY_MS 200
+/* how often the database is looked at for new notifications */
+#define WATCH_MS 20
 #define GIVE_UP_EVERY_MS 60000 /* and at start */
 #define SEND_TIMEOUT_MS 30000
 #define CONNECT_TIMEOUT_MS 10000
@@ -595,7 +597,11 @@ static void drive(gw_sender *s, int timeout_ms, bool claim)
 	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	for (;;) {
 		int64_t m = mono_ms();
-		if (claim && m >= s->next_claim_mono) {
+		/* a commit by another process (an assignment) is claimed at
+		 * once; otherwise every CLAIM_EVERY_MS for retries coming due */
+		int64_t dv = claim ? dd_db_data_version(s->db) : 0;
+		if (claim && (m >= s->next_claim_mono || dv != s->data_version)) {
+			s->data_version = dv;
 			claim_round(s);
 			s->next_claim_mono = m + CLAIM_EVERY_MS;
 		}
@@ -608,6 +614,8 @@ static void drive(gw_sender *s, int timeout_ms, bool claim)
 		int64_t wait = deadline - m;
 		if (claim && s->next_claim_mono - m < wait)
 			wait = s->next_claim_mono - m;
+		if (claim && wait > WATCH_MS)
+			wait = WATCH_MS;
 		if (wait < 1)
 			wait = 1;
 		curl_multi_poll(s->multi, NULL, 0, (int)wait, NULL);
@@ -673,7 +681,7 @@ gw_sender *gw_sender_new(const dd_config *cfg, const char *db_path, dd_err *err)
 	s->cfg = cfg;
 	s->db = db;
 	s->multi = curl_multi_init();
-	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 8L);
+	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 16L);
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 32L);
 	int64_t now = dd_now_ms();
 	/* WhatsApp: about 80 messages/s per number, ~1 per 6 s to one user

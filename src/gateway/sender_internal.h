@@ -79,6 +79,7 @@ struct gw_sender {
 	int in_flight, media_in_flight;
 	bool draining;
 	int64_t next_claim_mono, last_give_up;
+	int64_t data_version; /* the database's, at the last claim */
 	unsigned rng;
 	gw_sender_stats stats;
 };

@@ -111,24 +111,26 @@ assign_next() {
 		echo "$id" >>"$SCRATCH/assigned.ids"
 }
 
-# sign N: the WhatsApp signature of message N's body, into $W/N.sig
-sign() { printf 'sha256=%s' "$(openssl dgst -sha256 -hmac "$APP_SECRET" -r <"$W/$1.json" | cut -d' ' -f1)" >"$W/$1.sig"; }
+# sign N: message N's signature and its curl transfer (the gateway's URL
+# left as @URL@), made before the round starts: $W/N.cfg
+sign() {
+	local sig
+	sig=$(openssl dgst -sha256 -hmac "$APP_SECRET" -r <"$W/$1.json" | cut -d' ' -f1)
+	printf 'url = "@URL@/webhook/whatsapp"\nheader = "Content-Type: application/json"\nheader = "X-Hub-Signature-256: sha256=%s"\ndata-binary = "@%s"\noutput = "/dev/null"\nmax-time = 5\nwrite-out = "%s %%{http_code}\\n"\n' \
+		"$sig" "$W/$1.json" "$1" >"$W/$1.cfg"
+}
 # record N CODE: a 200 once seen stays (a later resend may find no gateway)
 record() { [ "$(cat "$W/$1.code" 2>/dev/null)" = 200 ] || echo "$2" >"$W/$1.code"; }
-# burst IDS...: one curl keeps eight connections busy with the messages
+# plan IDS...: the next burst's curl config, "next" between the transfers
+# (none after the last: curl takes that for a transfer without a URL)
+plan() { (cd "$W" && awk 'FNR == 1 && NR > 1 {print "next"} {print}' $(printf '%s.cfg ' "$@")) >"$SCRATCH/burst.tmpl"; }
+# burst: one curl keeps eight connections busy with the planned messages
 # until each is answered or finds no gateway; the answers go to $W/N.code
 burst() {
-	local n sep=
-	for n; do
-		# "next" between transfers, none after the last (curl takes a
-		# trailing one for a transfer without a URL, and gives up)
-		printf '%surl = "%s/webhook/whatsapp"\nheader = "Content-Type: application/json"\nheader = "X-Hub-Signature-256: %s"\ndata-binary = "@%s"\noutput = "/dev/null"\nmax-time = 5\nwrite-out = "%s %%{http_code}\\n"\n' \
-			"$sep" "$URL" "$(cat "$W/$n.sig")" "$W/$n.json" "$n"
-		sep=$'next\n'
-	done >"$SCRATCH/burst.cfg"
+	local n code
+	sed "s|@URL@|$URL|" "$SCRATCH/burst.tmpl" >"$SCRATCH/burst.cfg"
 	curl -s -Z --parallel-max 8 -K "$SCRATCH/burst.cfg" >"$SCRATCH/burst.out" 2>"$SCRATCH/burst.err"
 	while read -r n code; do record "$n" "$code"; done <"$SCRATCH/burst.out"
-	[ -n "${CRASH_DEBUG:-}" ] && { sort -k2 "$SCRATCH/burst.out" | awk '{print $2}' | uniq -c; cp "$SCRATCH/burst.cfg" /tmp/burst.cfg; cp "$SCRATCH/burst.err" /tmp/burst.err; cp "$GW_LOG" /tmp/crash-gw.log; } >&2
 }
 # loader L I0 MAX (without curl or openssl): ddpost, one message after
 # another, until one gets no 200 or MAX are sent
@@ -156,12 +158,13 @@ for round in $(seq "$KILLS"); do
 			todo="$todo $i"
 		done
 		next=$((next + BURST))
+		# shellcheck disable=SC2086
+		plan $todo
 	fi
 	start_gateway
 	loaders=
 	if [ -n "$CURL_LOAD" ]; then
-		# shellcheck disable=SC2086
-		burst $todo &
+		burst &
 		loaders=$!
 	else
 		# the messages still unanswered from earlier rounds, sent again

@@ -88,12 +88,13 @@ tcheck "the console says the assignment is done" wait_for "#$id: assign done"
 check "the report is assigned to officer 1102" [ "$(officer_of "$id")" = 1102 ]
 
 # the gateway sends the officer's notification to the fake's WhatsApp API
-sent() { jq -e --arg to "$OFFICER_PHONE" --arg id "#$id" \
-	'select(.method == "POST" and (.path | endswith("/messages")) and ((.body | fromjson? | .to) == $to))' \
-	"$FAKELOG" >/dev/null 2>&1; }
+# the fake's log, one JSON line per request (a line being written is skipped)
+to_officer() { jq -Rc --arg to "$OFFICER_PHONE" 'fromjson? | select(.method == "POST"
+	and (.path | endswith("/messages")) and ((.body | fromjson? | .to) == $to))' "$FAKELOG"; }
+sent() { [ -n "$(to_officer 2>/dev/null)" ]; }
 for i in $(seq 100); do sent && break; sleep 0.1; done
 check "a WhatsApp message to the officer reached the fake" sent
-call=$(jq -c --arg to "$OFFICER_PHONE" 'select(.method == "POST" and ((.body | fromjson? | .to) == $to))' "$FAKELOG" | head -n 1)
+call=$(to_officer | head -n 1)
 check "…at /PHONE_NUMBER_ID/messages" [ "$(printf '%s' "$call" | jq -r .path)" = "/$PNID/messages" ]
 check "…with the bearer token" [ "$(printf '%s' "$call" | jq -r .authorization)" = "Bearer $WA_TOKEN" ]
 check "…naming the report number" printf '%s' "$call" | grep -q "#$id"

@@ -453,6 +453,52 @@ static void test_refuses_a_city(void **state)
 	dd_db_close(&db);
 }
 
+static char *pragma(dd_db *db, const char *name)
+{
+	char *sql = dd_xasprintf("PRAGMA %s", name);
+	char *v = dd_test_text(db, sql);
+	free(sql);
+	return v;
+}
+
+/* The demo leaves the connection as it found it, and works beside another
+ * program that has the database open. */
+static void test_connection_restored(void **state)
+{
+	(void)state;
+	char *path = dd_test_db_path();
+	dd_db *db = NULL;
+	dd_err err = {0};
+	assert_int_equal(dd_db_open(&db, path, DD_DB_CREATE, &err), DD_OK);
+	char *before[3] = {pragma(db, "journal_mode"), pragma(db, "cache_size"),
+			   pragma(db, "temp_store")};
+	assert_string_equal(before[0], "wal");
+	assert_int_equal(dd_demo_build(db, 3, 500, NULL, NULL, NULL, &err), DD_OK);
+	const char *names[3] = {"journal_mode", "cache_size", "temp_store"};
+	for (int i = 0; i < 3; i++) {
+		char *v = pragma(db, names[i]);
+		assert_string_equal(v, before[i]);
+		free(v);
+		free(before[i]);
+	}
+	dd_db_close(&db);
+
+	char *other_path = dd_test_db_path();
+	assert_int_equal(dd_db_open(&db, other_path, DD_DB_CREATE, &err), DD_OK);
+	dd_db *other = NULL;
+	assert_int_equal(dd_db_open(&other, other_path, 0, &err), DD_OK);
+	assert_int_equal(dd_test_int(other, "SELECT count(*) FROM districts"), 0);
+	assert_int_equal(dd_demo_build(db, 3, 500, NULL, NULL, NULL, &err), DD_OK);
+	char *v = pragma(db, "journal_mode");
+	assert_string_equal(v, "wal");
+	free(v);
+	assert_int_equal(dd_test_int(other, "SELECT count(*) FROM reports"), 500);
+	dd_db_close(&other);
+	dd_db_close(&db);
+	free(path);
+	free(other_path);
+}
+
 static void test_progress(void **state)
 {
 	(void)state;
@@ -478,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_the_reports),
 		cmocka_unit_test(test_events_and_notifications),
 		cmocka_unit_test(test_refuses_a_city),
+		cmocka_unit_test(test_connection_restored),
 		cmocka_unit_test(test_progress),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
