@@ -129,6 +129,17 @@ check "the status webhook marks the notification delivered" \
 keys Enter
 tcheck "the pager lists the notification as delivered" wait_re "officer .*whatsapp: delivered"
 keys q
+
+# the WhatsApp token expires: the channel pauses and every console says so
+curl -sS --max-time 5 -o /dev/null -X POST -H 'Content-Type: application/json' \
+	--data '{"faults":[{"match":"/messages","action":"wa_error","code":190,"times":50}]}' \
+	"http://127.0.0.1:$PORT/_control"
+"$DUTYDESK" report add --district PVL-01 --category noise --text "Шум после 23:00" >/dev/null
+id2=$(sql "SELECT max(id) FROM reports")
+"$DUTYDESK" report assign "$id2" 1102 >/dev/null
+tcheck "a 190 from WhatsApp raises 'token expired' in the console's header" wait_re "whatsapp token expired since [0-9][0-9]:[0-9][0-9]"
+check "the notification stays queued, not lost" \
+	[ "$(sql "SELECT state FROM outbox WHERE report_id = $id2 AND recipient = 'officer'")" = queued ]
 keys q
 tcheck "the console exits cleanly" console_exited 0
 done_testing
