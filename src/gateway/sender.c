@@ -685,9 +685,11 @@ gw_sender *gw_sender_new(const dd_config *cfg, const char *db_path, dd_err *err)
 	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS, 32L);
 	int64_t now = dd_now_ms();
 	/* WhatsApp: about 80 messages/s per number, ~1 per 6 s to one user
-	 * with a small burst; Telegram: 30/s overall, 1/s per chat. */
-	init_channel(&s->ch[CH_WHATSAPP], "whatsapp", 80, 80, 1.0 / 6.0, 3, now);
-	init_channel(&s->ch[CH_TELEGRAM], "telegram", 30, 30, 1.0, 1, now);
+	 * with a small burst; Telegram: 30/s overall, 1/s per chat. A token
+	 * bucket lets burst + rate through in any one second, so the channel's
+	 * rate and burst add up to the limit, never more. */
+	init_channel(&s->ch[CH_WHATSAPP], "whatsapp", 70, 10, 1.0 / 6.0, 3, now);
+	init_channel(&s->ch[CH_TELEGRAM], "telegram", 25, 5, 1.0, 1, now);
 	s->rng = (unsigned)now ^ (unsigned)getpid();
 	return s;
 }

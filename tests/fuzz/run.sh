@@ -5,10 +5,10 @@
 #
 # The autotools build uses gcc, so this compiles the core (and the messenger
 # adapters) again with clang, coverage instrumentation, ASan and UBSan, into
-# BUILDDIR/tests/fuzz. The corpus of each target lives in
-# BUILDDIR/tests/fuzz/corpus/TARGET (seeded from tests/data and
+# BUILDDIR/fuzz-build. The corpus of each target lives in
+# BUILDDIR/fuzz-build/corpus/TARGET (seeded from tests/data and
 # tests/fuzz/seeds, and kept between runs); a crash is written to
-# BUILDDIR/tests/fuzz/crashes/TARGET/ and named with the command that
+# BUILDDIR/fuzz-build/crashes/TARGET/ and named with the command that
 # reproduces it. Exit 0: no crash (or clang/libFuzzer missing: skipped);
 # 1: a target crashed or would not build.
 #
@@ -23,7 +23,7 @@ FUZZ_CFLAGS=${FUZZ_CFLAGS:-}
 FUZZ_LIBS=${FUZZ_LIBS:--lsqlite3 -ljansson -linih -lcrypto}
 ALL_TARGETS="fuzz_whatsapp fuzz_telegram fuzz_csv fuzz_import fuzz_pattern fuzz_sanitize"
 FUZZ_TARGETS=${FUZZ_TARGETS:-$ALL_TARGETS}
-OUT=$BUILDDIR/tests/fuzz
+OUT=$BUILDDIR/fuzz-build
 SEEDS=$SRCDIR/tests/fuzz/seeds
 DATA=$SRCDIR/tests/data
 say() { printf '==> fuzz: %s\n' "$*"; }

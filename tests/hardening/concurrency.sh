@@ -15,14 +15,23 @@ command -v jq >/dev/null || { echo "1..0 # SKIP jq is needed"; exit 0; }
 WORKERS=8
 NREPORTS=4
 if [ "${HARDENING_LONG:-0}" = 1 ]; then SECONDS_=60; else SECONDS_=15; fi
+# killtree PID: PID and then its descendants, by id (the parent first, so
+# that it starts no new child meanwhile)
+killtree() {
+	local c kids
+	kids=$(cat "/proc/$1/task/"*/children 2>/dev/null)
+	kill -9 "$1" 2>/dev/null
+	for c in $kids; do killtree "$c"; done
+}
 _wpids=""
 _conc_cleanup() {
 	local p
-	for p in $_wpids; do kill -9 "$p" 2>/dev/null; done
+	for p in $_wpids; do killtree "$p"; done
 	for p in $_wpids; do wait "$p" 2>/dev/null; done
 	rm -rf "$SCRATCH"
 }
 trap _conc_cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 dd init
 dd import districts "$DATA/districts.csv"

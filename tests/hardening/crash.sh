@@ -23,7 +23,7 @@ export DUTYDESK_WHATSAPP_APP_SECRET=$APP_SECRET DUTYDESK_WHATSAPP_VERIFY_TOKEN=c
 if [ "${HARDENING_LONG:-0}" = 1 ]; then
 	KILLS=60 LOADERS=6 ASSIGNS=4 BURST=400
 else
-	KILLS=20 LOADERS=3 ASSIGNS=2 BURST=150
+	KILLS=20 LOADERS=3 ASSIGNS=2 BURST=60
 fi
 KILLS=${HARDENING_KILLS:-$KILLS}
 PER_LOADER=400 # at most, per round
@@ -31,14 +31,23 @@ GW_LOG=$SCRATCH/gateway.log
 W=$SCRATCH/webhooks
 mkdir -p "$W"
 GW_PID=
+# killtree PID: PID and then its descendants, by id (the parent first, so
+# that it starts no new child meanwhile)
+killtree() {
+	local c kids
+	kids=$(cat "/proc/$1/task/"*/children 2>/dev/null)
+	kill -9 "$1" 2>/dev/null
+	for c in $kids; do killtree "$c"; done
+}
 # kill the gateway and any load still running when the script ends
 _crash_cleanup() {
 	local j
 	[ -n "$GW_PID" ] && kill -9 "$GW_PID" 2>/dev/null
-	for j in $(jobs -p); do kill -9 "$j" 2>/dev/null; done
+	for j in $(jobs -p); do killtree "$j"; done
 	_cleanup
 }
 trap _crash_cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 start_fake
 write_config
@@ -78,7 +87,7 @@ kill_gateway() {
 webhook() {
 	local phone=$((77050000000 + $1))
 	printf '{"object":"whatsapp_business_account","entry":[{"id":"210000000000001","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"77182000102","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Житель %s"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"wamid.crash.%s","timestamp":"%s","type":"text","text":{"body":"Курят в подъезде, сообщение %s"}}]},"field":"messages"}]}]}' \
-		"$PNID" "$1" "$phone" "$phone" "$1" "$(date +%s)" "$1" >"$W/$1.json"
+		"$PNID" "$1" "$phone" "$phone" "$1" "${NOW_S:-$(date +%s)}" "$1" >"$W/$1.json"
 }
 # send N: posts message N; its answer's status goes to $W/N.code (000: none)
 send() {
@@ -111,13 +120,18 @@ assign_next() {
 		echo "$id" >>"$SCRATCH/assigned.ids"
 }
 
-# sign N: message N's signature and its curl transfer (the gateway's URL
-# left as @URL@), made before the round starts: $W/N.cfg
+# sign N...: the messages' signatures (one openssl for all) and their curl
+# transfers (the gateway's URL left as @URL@), made before the round
+# starts: $W/N.cfg
 sign() {
-	local sig
-	sig=$(openssl dgst -sha256 -hmac "$APP_SECRET" -r <"$W/$1.json" | cut -d' ' -f1)
-	printf 'url = "@URL@/webhook/whatsapp"\nheader = "Content-Type: application/json"\nheader = "X-Hub-Signature-256: sha256=%s"\ndata-binary = "@%s"\noutput = "/dev/null"\nmax-time = 5\nwrite-out = "%s %%{http_code}\\n"\n' \
-		"$sig" "$W/$1.json" "$1" >"$W/$1.cfg"
+	local sig file n
+	(cd "$W" && openssl dgst -sha256 -hmac "$APP_SECRET" -r $(printf '%s.json ' "$@")) |
+		while read -r sig file; do
+			n=${file#\*}
+			n=${n%.json}
+			printf 'url = "@URL@/webhook/whatsapp"\nheader = "Content-Type: application/json"\nheader = "X-Hub-Signature-256: sha256=%s"\ndata-binary = "@%s"\noutput = "/dev/null"\nmax-time = 5\nwrite-out = "%s %%{http_code}\\n"\n' \
+				"$sig" "$W/$n.json" "$n" >"$W/$n.cfg"
+		done
 }
 # record N CODE: a 200 once seen stays (a later resend may find no gateway)
 record() { [ "$(cat "$W/$1.code" 2>/dev/null)" = 200 ] || echo "$2" >"$W/$1.code"; }
@@ -142,8 +156,9 @@ loader() {
 		[ "$(cat "$W/$i.code")" = 200 ] || break
 	done
 }
+inbound_count() { sqlite3 -cmd ".timeout 1000" "$DUTYDESK_DB" "SELECT count(*) FROM inbound" 2>/dev/null || echo 0; }
 CURL_LOAD=
-command -v curl >/dev/null && command -v openssl >/dev/null && CURL_LOAD=1
+command -v curl >/dev/null && command -v openssl >/dev/null && [ -z "${HARDENING_NO_CURL:-}" ] && CURL_LOAD=1
 # a notification send takes 150 ms at the fake, so that kills land mid-send
 fake_control '{"faults":[{"match":"sendMessage","action":"slow","ms":150,"times":100000}]}'
 t0=$(date +%s)
@@ -152,16 +167,19 @@ for round in $(seq "$KILLS"); do
 	if [ -n "$CURL_LOAD" ]; then
 		# this round's messages are made and signed before the gateway starts
 		todo=$(pending)
+		NOW_S=$(date +%s)
 		for i in $(seq "$next" $((next + BURST - 1))); do
 			webhook "$i"
-			sign "$i"
 			todo="$todo $i"
 		done
+		# shellcheck disable=SC2046
+		sign $(seq "$next" $((next + BURST - 1)))
 		next=$((next + BURST))
 		# shellcheck disable=SC2086
 		plan $todo
 	fi
 	start_gateway
+	for i in $(seq "$ASSIGNS"); do assign_next; done
 	loaders=
 	if [ -n "$CURL_LOAD" ]; then
 		burst &
@@ -177,19 +195,22 @@ for round in $(seq "$KILLS"); do
 			loaders="$loaders $!"
 		done
 	fi
-	for i in $(seq "$ASSIGNS"); do assign_next; done
-	# a random moment: 100 to 600 ms into the load
-	sleep "0.$((100 + RANDOM % 500))"
+	# a random moment: once K more messages are stored, K from 0 to the
+	# burst's size (a time would not do: the gateway takes a webhook in
+	# about a millisecond); 2 s at most
+	k=$((RANDOM % BURST))
+	base=$(inbound_count)
+	for i in $(seq 200); do
+		[ $(($(inbound_count) - base)) -ge "$k" ] && break
+		sleep 0.01
+	done
 	kill_gateway
 	for j in $loaders; do wait "$j"; done
 done
 check "$KILLS SIGKILLs in $(($(date +%s) - t0)) s" [ "$round" = "$KILLS" ]
-acked=0 total=0
-for f in "$W"/*.code; do
-	total=$((total + 1))
-	[ "$(cat "$f")" = 200 ] && acked=$((acked + 1))
-done
-ids=$(cd "$W" && ls -- *.json | sed 's/\.json$//' | sort -n)
+total=$(cd "$W" && ls -- *.json | wc -l)
+acked=$(cd "$W" && grep -lx 200 -- *.code | wc -l)
+(cd "$W" && ls -- *.json | sed 's/\.json$//') >"$SCRATCH/all.ids"
 echo "# $acked of $total webhooks answered 200 before a kill; $(wc -l <"$SCRATCH/assigned.ids") assignments"
 
 # the answered ones: stored exactly once already, before any retry
@@ -197,20 +218,20 @@ sql "SELECT external_id, count(*) FROM inbound WHERE channel = 'whatsapp' GROUP 
 	sed 's/^wamid\.crash\.//' | sort >"$SCRATCH/inbound.counts"
 sql "SELECT external_id, count(*) FROM reports WHERE channel = 'whatsapp' GROUP BY external_id" |
 	sed 's/^wamid\.crash\.//' | sort >"$SCRATCH/reports.counts"
-once_each() { # once_each COUNTS-FILE ID...: each id appears with count 1
-	local id bad=0
-	for id in "${@:2}"; do
-		grep -qx "$id|1" "$1" || { bad=$((bad + 1)); [ $bad -le 5 ] && echo "# message $id: '$(grep "^$id|" "$1")' in $(basename "$1")" >&2; }
-	done
-	[ $bad = 0 ]
+once_each() { # once_each COUNTS-FILE IDS-FILE: each id has count 1
+	awk -F'|' -v name="$(basename "$1")" 'NR == FNR {c[$1] = $2; next}
+		c[$1] != 1 {bad++; if (bad <= 5) printf "# message %s: %d rows in %s\n", $1, c[$1], name > "/dev/stderr"}
+		END {exit bad > 0}' "$1" "$2"
 }
-acked_ids=$(for f in "$W"/*.code; do [ "$(cat "$f")" = 200 ] && basename "$f" .code; done)
-# shellcheck disable=SC2086
-check "every webhook answered 200 is in inbound exactly once" once_each "$SCRATCH/inbound.counts" $acked_ids
-# shellcheck disable=SC2086
-check "and made exactly one report" once_each "$SCRATCH/reports.counts" $acked_ids
+(cd "$W" && grep -lx 200 -- *.code | sed 's/\.code$//') >"$SCRATCH/acked.ids"
+check "every webhook answered 200 is in inbound exactly once" once_each "$SCRATCH/inbound.counts" "$SCRATCH/acked.ids"
+check "and made exactly one report" once_each "$SCRATCH/reports.counts" "$SCRATCH/acked.ids"
+cut_stored=$(comm -23 <(sort "$SCRATCH/all.ids") <(sort "$SCRATCH/acked.ids") |
+	awk -F'|' 'NR == FNR {c[$1] = $2; next} c[$1] == 1' "$SCRATCH/inbound.counts" - | wc -l)
+echo "# of the $((total - acked)) cut off, $cut_stored were stored (committed, the answer lost with the kill)"
 check "no message stored twice" [ "$(awk -F'|' '$2 != 1' "$SCRATCH/inbound.counts" "$SCRATCH/reports.counts" | wc -l)" = 0 ]
 
+echo "# $(($(date +%s) - t0)) s: checking"
 # the final run: the retries until every message has its 200, then settle
 start_gateway
 for attempt in 1 2 3 4 5; do
@@ -222,6 +243,7 @@ check "after the retries every webhook got its 200" [ -z "$(pending)" ]
 settled() { idle && [ "$(sql "SELECT count(*) FROM outbox WHERE state = 'sending'")" = 0 ]; }
 wait_for 60 settled
 check "the last run settles: nothing queued or sending" settled
+echo "# $(($(date +%s) - t0)) s: settled"
 kill -TERM "$GW_PID"
 wait_for 10 stopped "$GW_PID" || kill -9 "$GW_PID" 2>/dev/null
 wait "$GW_PID" 2>/dev/null
@@ -231,10 +253,9 @@ sql "SELECT external_id, count(*) FROM inbound WHERE channel = 'whatsapp' GROUP 
 	sed 's/^wamid\.crash\.//' | sort >"$SCRATCH/inbound.counts"
 sql "SELECT external_id, count(*) FROM reports WHERE channel = 'whatsapp' GROUP BY external_id" |
 	sed 's/^wamid\.crash\.//' | sort >"$SCRATCH/reports.counts"
-# shellcheck disable=SC2086
 check "all $total webhooks stored, each exactly once" \
-	once_each "$SCRATCH/inbound.counts" $ids &&
-	[ "$(wc -l <"$SCRATCH/inbound.counts")" = "$total" ] && once_each "$SCRATCH/reports.counts" $ids
+	once_each "$SCRATCH/inbound.counts" "$SCRATCH/all.ids" &&
+	[ "$(wc -l <"$SCRATCH/inbound.counts")" = "$total" ] && once_each "$SCRATCH/reports.counts" "$SCRATCH/all.ids"
 
 # notifications: every one sent, each by a request the fake logged
 sql "SELECT id, channel, address, external_id, state FROM outbox WHERE channel != 'none' ORDER BY id" >"$SCRATCH/outbox.rows"
@@ -244,23 +265,17 @@ check "an officer notification for each of the $nassign assignments" \
 	[ "$(sql "SELECT count(DISTINCT report_id) FROM outbox WHERE recipient = 'officer'")" = "$nassign" ]
 check "every one of the $nout notifications is sent" \
 	[ "$(sql "SELECT count(*) FROM outbox WHERE channel != 'none' AND state NOT IN ('sent','delivered','read')")" = 0 ]
-jq -c '{n, path, to: ((.body // "") | fromjson? | (.to // .chat_id // "") | tostring)}' "$FAKE_LOG" >"$SCRATCH/requests" 2>/dev/null
+# each request the fake logged as "N|ADDRESS" (to for WhatsApp, chat_id for Telegram)
+jq -r '"\(.n)|" + ((.body // "") | fromjson? | (.to // .chat_id // "") | tostring)' "$FAKE_LOG" >"$SCRATCH/requests" 2>/dev/null
 sent_by_log() {
-	local id ch addr ext state n bad=0
-	while IFS='|' read -r id ch addr ext state; do
-		case $ch in
-		whatsapp) n=${ext#wamid.FAKE} ;;
-		telegram) n=${ext#*:} ;;
-		esac
-		if ! grep -q "^{\"n\":$n,\"path\":\"[^\"]*\",\"to\":\"$addr\"}\$" "$SCRATCH/requests"; then
-			bad=$((bad + 1))
-			[ $bad -le 5 ] && echo "# notification $id ($ch to $addr, $ext): no such request in the fake's log" >&2
-		fi
-	done <"$SCRATCH/outbox.rows"
-	[ $bad = 0 ]
+	# a notification's external id names the request: wamid.FAKE<n>, <chat>:<n>
+	awk -F'|' 'NR == FNR {req[$0] = 1; next}
+		{n = $4; sub(/^wamid\.FAKE/, "", n); sub(/^.*:/, "", n)
+		 if (!((n "|" $3) in req)) {bad++; if (bad <= 5) printf "# notification %s (%s to %s, %s): no such request in the fake'"'"'s log\n", $1, $2, $3, $4 > "/dev/stderr"}}
+		END {exit bad > 0}' "$SCRATCH/requests" "$SCRATCH/outbox.rows"
 }
 check "the fake's log has the request each notification's external id names" sent_by_log
-nreq_all=$(grep -c '"path":"/\(bot\|'"$PNID"'\)' "$SCRATCH/requests")
+nreq_all=$(jq -r .path "$FAKE_LOG" | grep -c "/$PNID/messages\|/sendMessage")
 echo "# $nout notifications, $nreq_all send requests (a send cut off by a kill is sent again)"
 
 dd check

@@ -37,6 +37,7 @@ _faults_cleanup() {
 	rm -rf "$SCRATCH"
 }
 trap _faults_cleanup EXIT
+trap 'exit 1' INT TERM HUP
 # the reader is "nobody" for root, else this login
 if [ "$(id -u)" = 0 ]; then
 	command -v setpriv >/dev/null || { echo "1..0 # SKIP setpriv is needed to drop root"; exit 0; }
