@@ -30,24 +30,31 @@ int cmd_gateway(struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"listen", required_argument, NULL, 'l'},
+		{"allow-demo", no_argument, NULL, 'D'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *listen = NULL;
+	bool allow_demo = false;
 	int ch;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'l':
 			listen = optarg;
 			break;
+		case 'D':
+			allow_demo = true;
+			break;
 		case 'h':
-			fputs(_("Usage: dutydesk gateway [--listen HOST:PORT]\n"
+			fputs(_("Usage: dutydesk gateway [--listen HOST:PORT] [--allow-demo]\n"
 				"Runs the network daemon in the foreground: the webhook server\n"
 				"(WhatsApp and Telegram), Telegram polling when [telegram] mode = poll,\n"
 				"the outbox sender and media downloads. Logs one line per event on\n"
 				"stderr. SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config.\n\n"
 				"  --listen HOST:PORT  listen here instead of [gateway] listen; port 0\n"
 				"                      picks a free port (the log says which)\n"
+				"  --allow-demo        run on a demo city too (its made-up numbers\n"
+				"                      look real: only with test messengers)\n"
 				"  --help              show this help and exit\n"),
 			      stdout);
 			return EXIT_OK;
@@ -57,6 +64,23 @@ int cmd_gateway(struct cli *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage("gateway", _("unexpected argument '%s'"), argv[optind]);
+	/* the demo's phone numbers and Telegram ids are made up in real
+	 * formats: a gateway with real tokens would message strangers */
+	if (!allow_demo) {
+		dd_db *db = NULL;
+		dd_err derr = {0};
+		if (dd_db_open(&db, c->db_path, DD_DB_READONLY, &derr) == DD_OK) {
+			char *seed = dd_setting_get(db, "demo_seed");
+			dd_db_close(&db);
+			if (seed) {
+				free(seed);
+				return cli_fail(_("%s holds a demo city ('dutydesk demo'): its made-up numbers "
+						  "look real, so the gateway will not send to them; "
+						  "--allow-demo runs it anyway, for tests with fake messengers"),
+						c->db_path);
+			}
+		}
+	}
 	gw_options o = {
 		.cfg = c->cfg,
 		.config_path = c->config_path,

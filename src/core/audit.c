@@ -23,17 +23,27 @@ static void event_hash(char out[65], const char *prev, int64_t id, int64_t at, i
 	dd_buf_addc(&b, '\x1f');
 	if (after)
 		dd_buf_printf(&b, "=%s", after);
+	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_Digest(b.data, b.len, md, &mdlen, EVP_sha256(), NULL);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	for (unsigned i = 0; i < 32; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
 	out[64] = '\0';
 	dd_buf_free(&b);
 }
 
 dd_status dd_audit_append(dd_db *db, const dd_actor *actor, int64_t report, const char *action,
 			  const char *before, const char *after, int64_t *id, dd_err *err)
+{
+	return dd_audit_append_at(db, actor, report, action, before, after, 0, id, err);
+}
+
+dd_status dd_audit_append_at(dd_db *db, const dd_actor *actor, int64_t report, const char *action,
+			     const char *before, const char *after, int64_t when, int64_t *id,
+			     dd_err *err)
 {
 	static const char last_sql[] = "SELECT id, hash FROM events ORDER BY id DESC LIMIT 1";
 	static const char ins_sql[] =
@@ -56,7 +66,7 @@ dd_status dd_audit_append(dd_db *db, const dd_actor *actor, int64_t report, cons
 
 	char who[160];
 	dd_actor_label(actor, who, sizeof who);
-	int64_t at = dd_now_ms(), eid = last + 1;
+	int64_t at = when ? when : dd_now_ms(), eid = last + 1;
 	char hash[65];
 	event_hash(hash, prev, eid, at, report, who, action, before, after);
 

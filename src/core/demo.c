@@ -1206,7 +1206,7 @@ static dd_status write_events(dd_db *db, struct city *c, const struct rep *x,
 		add(&a, "null");
 	addf(&a, ",\"priority\":%d,\"status\":\"new\"}", x->prio);
 	dd_actor who = creator(x);
-	dd_status s = dd_audit_append(db, &who, x->id, "create", NULL, a.p, NULL, err);
+	dd_status s = dd_audit_append_at(db, &who, x->id, "create", NULL, a.p, x->received, NULL, err);
 	*assign_event = 0;
 	for (int k = 0; !s && x->full_history && k < x->nsteps; k++) {
 		const struct step *t = &x->steps[k];
@@ -1243,7 +1243,8 @@ static dd_status write_events(dd_db *db, struct city *c, const struct rep *x,
 		    (s = add_note(db, &who, x->id, x->result, t->at, err)))
 			break;
 		int64_t id = 0;
-		s = dd_audit_append(db, &who, x->id, dd_action_code(t->action), b.p, a.p, &id, err);
+		s = dd_audit_append_at(db, &who, x->id, dd_action_code(t->action), b.p, a.p, t->at, &id,
+				       err);
 		if (t->action == DD_ACT_ASSIGN)
 			*assign_event = id;
 	}

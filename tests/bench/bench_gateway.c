@@ -626,8 +626,8 @@ int main(int argc, char **argv)
 	write_config();
 
 	printf("\n[4] webhooks through the running gateway (loopback, %d connections)\n", CONNS);
-	char *gw_argv[] = {(char *)prog, "--config", conf_path, "gateway", "--listen",
-			   "127.0.0.1:0", NULL};
+	char *gw_argv[] = {(char *)prog, "--config", conf_path, "gateway", "--allow-demo",
+			   "--listen", "127.0.0.1:0", NULL};
 	pid_t gw = spawn(gw_argv, gw_err);
 	gw_port = wait_port(gw_err, "listening on 127.0.0.1:", 10000);
 	if (!gw_port)

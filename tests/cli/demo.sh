@@ -3,6 +3,9 @@
 . "$(dirname "$0")/lib.sh"
 
 export DUTYDESK_NOW=2026-11-30T09:00:00+05:00
+dd gateway --listen 127.0.0.1:0
+check "the gateway refuses a demo city: its made-up numbers look real" [ $rc = 1 ] && has "$err" "holds a demo city" && has "$err" "--allow-demo"
+
 dd demo --no-console --reports 1000
 check "demo builds a city" [ $rc = 0 ] && has "$out" "1000 reports"
 check "25 districts" [ "$(sql 'SELECT count(*) FROM districts')" = 25 ]
@@ -25,6 +28,9 @@ check "one audit event more" [ "$(sql "SELECT count(*) FROM events")" = $((event
 check "a queued notification to the officer" [ "$(sql "SELECT count(*) FROM outbox WHERE report_id = $id AND recipient = 'officer' AND state = 'queued'")" = 1 ]
 dd report assign "$id" "$badge" --expect-version "$v"
 check "the same command again, now stale, is refused" [ $rc = 1 ] && has "$err" "changed since you read it"
+
+dd gateway --listen 127.0.0.1:0
+check "the gateway refuses a demo city: its made-up numbers look real" [ $rc = 1 ] && has "$err" "holds a demo city" && has "$err" "--allow-demo"
 
 dd demo --no-console --reports 10
 check "demo refuses a database that already holds a city" [ $rc = 1 ] && has "$err" "already"
