@@ -57,6 +57,7 @@ char *tui_prompt(struct tui *t, const char *label, const char *initial)
 	if (initial)
 		mbstowcs(buf, initial, sizeof buf / sizeof *buf - 1);
 	curs_set(1);
+	leaveok(stdscr, FALSE);
 	char *result = NULL;
 	for (;;) {
 		char *typed = to_utf8(buf);
@@ -96,6 +97,7 @@ char *tui_prompt(struct tui *t, const char *label, const char *initial)
 			break;
 	}
 	curs_set(0);
+	leaveok(stdscr, TRUE);
 	t->dirty = true;
 	return result;
 }
@@ -191,6 +193,7 @@ char *tui_pick_officer(struct tui *t, const dd_report *r)
 	size_t cur = 0, top = 0;
 	char *result = NULL;
 	curs_set(1);
+	leaveok(stdscr, FALSE);
 	for (;;) {
 		size_t shown[512], ns = 0;
 		for (size_t i = 0; i < k && ns < 512; i++) {
@@ -265,6 +268,7 @@ char *tui_pick_officer(struct tui *t, const dd_report *r)
 		cur = 0;
 	}
 	curs_set(0);
+	leaveok(stdscr, TRUE);
 	free(order);
 	dd_officer_list_free(&all, n);
 	t->dirty = true;

@@ -43,6 +43,9 @@ void tui_term_start(struct tui *t)
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* the cursor is hidden: curses need not move it after each update
+	 * (a few bytes less per keypress over a slow link) */
+	leaveok(stdscr, TRUE);
 	const char *nc = getenv("NO_COLOR");
 	t->colour = has_colors() && !(nc && *nc);
 	if (t->colour) {
@@ -73,6 +76,10 @@ int tui_attr(struct tui *t, enum tui_role r)
 	};
 	if (r == TR_NORMAL)
 		return A_NORMAL;
+	/* the cursor row is reversed, in colour too: the shortest change for
+	 * the terminal when the cursor moves (it happens most) */
+	if (r == TR_SELECTED)
+		return A_REVERSE;
 	if (!t->colour)
 		return mono[r];
 	int extra = (r == TR_OVERDUE || r == TR_URGENT || r == TR_HEADER) ? A_BOLD : 0;
