@@ -73,6 +73,34 @@ sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err)
 	return st;
 }
 
+sqlite3_stmt *dd_stmt_built(dd_db *db, const char *sql, dd_err *err)
+{
+	for (size_t i = 0; i < db->nbuilt; i++) {
+		if (strcmp(db->built[i].sql, sql) == 0) {
+			sqlite3_stmt *st = db->built[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+		dd_db_error(db, err, _("preparing a query"));
+		return NULL;
+	}
+	if (db->nbuilt == 64) { /* unlikely: forget the oldest shape */
+		free((char *)db->built[0].sql);
+		sqlite3_finalize(db->built[0].st);
+		memmove(db->built, db->built + 1, --db->nbuilt * sizeof *db->built);
+	}
+	if (db->nbuilt == db->capbuilt) {
+		db->capbuilt = db->capbuilt ? db->capbuilt * 2 : 8;
+		db->built = dd_xrealloc(db->built, db->capbuilt * sizeof *db->built);
+	}
+	db->built[db->nbuilt++] = (struct stmt_slot){dd_xstrdup(sql), st};
+	return st;
+}
+
 dd_status dd_step_done(dd_db *db, sqlite3_stmt *st, dd_err *err, const char *what)
 {
 	int rc = sqlite3_step(st);
@@ -282,6 +310,11 @@ void dd_db_close(dd_db **dbp)
 	for (size_t i = 0; i < db->nstmts; i++)
 		sqlite3_finalize(db->stmts[i].st);
 	free(db->stmts);
+	for (size_t i = 0; i < db->nbuilt; i++) {
+		sqlite3_finalize(db->built[i].st);
+		free((char *)db->built[i].sql);
+	}
+	free(db->built);
 	if (db->h)
 		sqlite3_close(db->h);
 	free(db->path);

@@ -16,6 +16,10 @@ struct dd_db {
 	bool readonly;
 	struct stmt_slot *stmts;
 	size_t nstmts, capstmts;
+	/* statements built at run time (a page's shape): keyed by their text,
+	 * which the slot owns; a few dozen shapes at most */
+	struct stmt_slot *built;
+	size_t nbuilt, capbuilt;
 };
 
 /* Migrations, in order; migration i takes user_version i to i + 1. */
@@ -24,6 +28,9 @@ extern const int dd_nmigrations;
 
 /* A prepared statement for the literal sql, reset and with no bindings. */
 sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err);
+/* The same for SQL built at run time (from fixed fragments, values always
+ * bound): cached by its text. Reset, bindings cleared. */
+sqlite3_stmt *dd_stmt_built(dd_db *db, const char *sql, dd_err *err);
 /* Maps the connection's last error to a status and a message. */
 dd_status dd_db_error(dd_db *db, dd_err *err, const char *what);
 /* Steps a statement expected to return no row. */

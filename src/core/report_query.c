@@ -211,9 +211,9 @@ dd_status dd_report_page(dd_db *db, const dd_report_filter *f, int64_t offset, i
 		    REPORT_JOINS);
 	dd_buf_adds(&sql, order);
 
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db->h, sql.data, -1, &st, NULL) != SQLITE_OK) {
-		s = dd_db_error(db, err, _("listing reports"));
+	sqlite3_stmt *st = dd_stmt_built(db, sql.data, err);
+	if (!st) {
+		s = err ? err->status : DD_EDB;
 		goto done;
 	}
 	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":district"), district);
@@ -230,7 +230,8 @@ dd_status dd_report_page(dd_db *db, const dd_report_filter *f, int64_t offset, i
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		report_row(st, dd_vec_push(out, n, &cap, sizeof **out));
 	s = rc == SQLITE_DONE ? DD_OK : dd_db_error(db, err, _("listing reports"));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st); /* the values bound are freed below */
 	if (s)
 		dd_report_list_free(out, *n), *n = 0;
 done:

@@ -21,9 +21,9 @@ APP_SECRET=crash-app-secret-91c2
 export DUTYDESK_WHATSAPP_APP_SECRET=$APP_SECRET DUTYDESK_WHATSAPP_VERIFY_TOKEN=crash-verify \
 	DUTYDESK_TELEGRAM_SECRET_TOKEN=crash-tg-secret
 if [ "${HARDENING_LONG:-0}" = 1 ]; then
-	KILLS=60 LOADERS=6 ASSIGNS=4 BURST=400
+	KILLS=60 LOADERS=6 ASSIGNS=4 BURST=200 SETTLE=600
 else
-	KILLS=20 LOADERS=3 ASSIGNS=2 BURST=60
+	KILLS=20 LOADERS=3 ASSIGNS=2 BURST=60 SETTLE=60
 fi
 KILLS=${HARDENING_KILLS:-$KILLS}
 PER_LOADER=400 # at most, per round
@@ -241,7 +241,7 @@ for attempt in 1 2 3 4 5; do
 done
 check "after the retries every webhook got its 200" [ -z "$(pending)" ]
 settled() { idle && [ "$(sql "SELECT count(*) FROM outbox WHERE state = 'sending'")" = 0 ]; }
-wait_for 60 settled
+wait_for "$SETTLE" settled
 check "the last run settles: nothing queued or sending" settled
 echo "# $(($(date +%s) - t0)) s: settled"
 kill -TERM "$GW_PID"
