@@ -160,7 +160,10 @@ int64_t dd_db_data_version(dd_db *db)
 dd_status dd_db_begin(dd_db *db, dd_err *err)
 {
 	if (db->readonly)
-		return dd_fail(err, DD_EDB, _("the database %s is open read-only"), db->path);
+		return dd_fail(err, DD_EDB,
+			       _("the database %s is open read-only (check the file's and its folder's "
+				 "permissions); nothing was changed"),
+			       db->path);
 	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return dd_db_error(db, err, _("starting a change"));
 	return DD_OK;
@@ -227,6 +230,38 @@ static void make_parent_dir(const char *path)
 	free(dir);
 }
 
+/*
+ * A WAL database closed cleanly (no -wal, no -shm beside it) in a folder we
+ * may not write cannot be read: SQLite must create the -shm file. Nobody is
+ * writing it then (a writer would have made those files), so it is opened
+ * as an immutable snapshot instead. Returns true when that worked.
+ */
+static bool reopen_immutable(dd_db *db, const char *path)
+{
+	char *wal = dd_xasprintf("%s-wal", path), *shm = dd_xasprintf("%s-shm", path);
+	struct stat sb;
+	bool quiet = stat(wal, &sb) != 0 && stat(shm, &sb) != 0;
+	free(wal);
+	free(shm);
+	if (!quiet)
+		return false;
+	char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
+	sqlite3 *h = NULL;
+	int rc = uri ? sqlite3_open_v2(uri, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI |
+						 SQLITE_OPEN_NOMUTEX, NULL) : SQLITE_NOMEM;
+	sqlite3_free(uri);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(h);
+		return false;
+	}
+	sqlite3_close(db->h);
+	db->h = h;
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+	dd_fold_register(db->h);
+	return pragma_int(db, "PRAGMA schema_version") >= 0;
+}
+
 dd_status dd_db_open(dd_db **out, const char *path, unsigned flags, dd_err *err)
 {
 	*out = NULL;
@@ -262,7 +297,8 @@ dd_status dd_db_open(dd_db **out, const char *path, unsigned flags, dd_err *err)
 	dd_fold_register(db->h);
 
 	dd_status s = DD_OK;
-	if (pragma_int(db, "PRAGMA schema_version") < 0) {
+	if (pragma_int(db, "PRAGMA schema_version") < 0 &&
+	    !(db->readonly && reopen_immutable(db, path))) {
 		s = dd_db_error(db, err, _("reading the database"));
 		goto fail;
 	}

@@ -237,7 +237,13 @@ start_gateway
 for attempt in 1 2 3 4 5; do
 	todo=$(pending)
 	[ -z "$todo" ] && break
-	for n in $todo; do send "$n"; done
+	if [ -n "$CURL_LOAD" ]; then
+		# shellcheck disable=SC2086
+		plan $todo
+		burst
+	else
+		for n in $todo; do send "$n"; done
+	fi
 done
 check "after the retries every webhook got its 200" [ -z "$(pending)" ]
 settled() { idle && [ "$(sql "SELECT count(*) FROM outbox WHERE state = 'sending'")" = 0 ]; }
