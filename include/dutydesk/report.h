@@ -95,6 +95,12 @@ dd_status dd_report_undo(dd_db *db, const dd_actor *actor, int64_t event, int wi
 /* The id of actor's latest event on report (0 when none). */
 int64_t dd_report_last_event(dd_db *db, const dd_actor *actor, int64_t report);
 
+/* Adds a note to report as actor, inside the caller's transaction; at is
+ * when it was written (UTC ms; 0: now). Used by the "note" action and by
+ * any action given a text. */
+dd_status dd_note_add(dd_db *db, const dd_actor *actor, int64_t report, const char *text, int64_t at,
+		      dd_err *err);
+
 /* A new report. */
 typedef struct dd_report_in {
 	const char *channel;      /* "desk", "whatsapp", "telegram" */

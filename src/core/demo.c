@@ -1168,23 +1168,6 @@ static void add_json_str(struct text *t, const char *s)
 	add(t, "\"");
 }
 
-static dd_status add_note(dd_db *db, const dd_actor *a, int64_t report, const char *text,
-			  int64_t at, dd_err *err)
-{
-	static const char sql[] =
-		"INSERT INTO notes(report_id, author, text, created_at) VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *st = dd_stmt(db, sql, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	char who[160];
-	dd_actor_label(a, who, sizeof who);
-	sqlite3_bind_int64(st, 1, report);
-	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, at);
-	return dd_step_done(db, st, err, _("saving the note"));
-}
-
 /*
  * The events of report x, shaped as the report module writes them (sorted
  * keys, the new version in "after"): "create", and, for a report of the
@@ -1240,7 +1223,7 @@ static dd_status write_events(dd_db *db, struct city *c, const struct rep *x,
 		addf(&a, "\"status\":\"%s\",\"version\":%d}", to, k + 2);
 		who = step_actor(c, x, t->action);
 		if (t->action == DD_ACT_RESOLVE &&
-		    (s = add_note(db, &who, x->id, x->result, t->at, err)))
+		    (s = dd_note_add(db, &who, x->id, x->result, t->at, err)))
 			break;
 		int64_t id = 0;
 		s = dd_audit_append_at(db, &who, x->id, dd_action_code(t->action), b.p, a.p, t->at, &id,

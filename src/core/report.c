@@ -253,8 +253,8 @@ static char *officer_message(const struct row *r)
 	return dd_buf_take(&b);
 }
 
-static dd_status add_note(dd_db *db, const dd_actor *a, int64_t report, const char *text,
-			  dd_err *err)
+dd_status dd_note_add(dd_db *db, const dd_actor *a, int64_t report, const char *text, int64_t at,
+		     dd_err *err)
 {
 	static const char sql[] =
 		"INSERT INTO notes(report_id, author, text, created_at) VALUES (?, ?, ?, ?)";
@@ -266,7 +266,7 @@ static dd_status add_note(dd_db *db, const dd_actor *a, int64_t report, const ch
 	sqlite3_bind_int64(st, 1, report);
 	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, dd_now_ms());
+	sqlite3_bind_int64(st, 4, at ? at : dd_now_ms());
 	return dd_step_done(db, st, err, _("saving the note"));
 }
 
@@ -518,7 +518,7 @@ dd_status dd_report_apply(dd_db *db, const dd_actor *actor, const dd_change *c,
 	if ((s = plan(db, c, &r, &n, &officer, err)))
 		goto out;
 	if (c->action == DD_ACT_NOTE || !blank(c->text)) {
-		if (c->action != DD_ACT_REJECT && (s = add_note(db, actor, r.id, c->text, err)))
+		if (c->action != DD_ACT_REJECT && (s = dd_note_add(db, actor, r.id, c->text, 0, err)))
 			goto out;
 	}
 	if ((s = write_row(db, actor, &r, &n, err)))
