@@ -18,82 +18,52 @@ void dd_media_job_list_free(dd_media_job **list, size_t n)
 	*list = NULL;
 }
 
+struct media_rows {
+	dd_media_job **out;
+	size_t *n, cap;
+};
+
+static int64_t media_row(sqlite3_stmt *st, void *arg)
+{
+	struct media_rows *m = arg;
+	dd_media_job *j = dd_vec_push(m->out, m->n, &m->cap, sizeof **m->out);
+	j->id = sqlite3_column_int64(st, 0);
+	j->report = sqlite3_column_int64(st, 1);
+	j->attempts = sqlite3_column_int(st, 2) + 1;
+	j->channel = dd_col_strdup(st, 3);
+	j->media_id = dd_col_strdup(st, 4);
+	j->mime = dd_col_strdup(st, 5);
+	j->sha256 = dd_col_strdup(st, 6);
+	return j->id;
+}
+
 dd_status dd_attachment_claim_due(dd_db *db, int64_t now, int64_t lease_ms, size_t limit,
 				  dd_media_job **out, size_t *n, dd_err *err)
 {
+	/* ?1 (a key) is not used here: attachments are claimed across channels */
 	static const char pick[] =
 		"SELECT a.id, a.report_id, a.attempts, r.channel, a.media_id, a.mime, a.sha256 "
 		"FROM attachments a JOIN reports r ON r.id = a.report_id "
-		"WHERE a.state = 'pending' AND coalesce(a.next_at, 0) <= ?1 "
+		"WHERE ?1 IS NULL AND a.state = 'pending' AND coalesce(a.next_at, 0) <= ?2 "
 		"  AND a.media_id IS NOT NULL AND a.media_id <> '' "
-		"ORDER BY coalesce(a.next_at, 0), a.id LIMIT ?2";
+		"ORDER BY coalesce(a.next_at, 0), a.id LIMIT ?3";
 	static const char mark[] =
 		"UPDATE attachments SET attempts = attempts + 1, next_at = ?2 "
 		"WHERE id = ?1 AND state = 'pending'";
 	static const char any[] =
-		"SELECT 1 FROM attachments WHERE state = 'pending' AND coalesce(next_at, 0) <= ?1 "
-		"  AND media_id IS NOT NULL AND media_id <> '' LIMIT 1";
+		"SELECT 1 FROM attachments WHERE ?1 IS NULL AND state = 'pending' "
+		"  AND coalesce(next_at, 0) <= ?2 AND media_id IS NOT NULL AND media_id <> '' "
+		"  AND ?3 > 0 LIMIT 1";
 	*out = NULL;
 	*n = 0;
-	if (limit == 0)
-		return DD_OK;
-	/* A read first: most turns find nothing, and need no write lock. */
-	sqlite3_stmt *st = dd_stmt(db, any, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_int64(st, 1, now);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return DD_OK;
-	if (rc != SQLITE_ROW)
-		return dd_db_error(db, err, _("reading pending attachments"));
-	size_t cap = 0;
-	dd_status s = dd_db_begin(db, err);
-	if (s)
-		return s;
-	st = dd_stmt(db, pick, err);
-	if (!st) {
-		s = err ? err->status : DD_EDB;
-		goto fail;
+	struct media_rows m = {out, n, 0};
+	dd_status s = dd_claim_due(db, any, pick, mark, NULL, now, limit, now + lease_ms, media_row,
+				   &m, _("reading pending attachments"), _("claiming an attachment"),
+				   err);
+	if (s) {
+		dd_media_job_list_free(out, *n);
+		*n = 0;
 	}
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dd_media_job *j = dd_vec_push(out, n, &cap, sizeof **out);
-		j->id = sqlite3_column_int64(st, 0);
-		j->report = sqlite3_column_int64(st, 1);
-		j->attempts = sqlite3_column_int(st, 2) + 1;
-		j->channel = dd_col_strdup(st, 3);
-		j->media_id = dd_col_strdup(st, 4);
-		j->mime = dd_col_strdup(st, 5);
-		j->sha256 = dd_col_strdup(st, 6);
-	}
-	if (rc != SQLITE_DONE) {
-		s = dd_db_error(db, err, _("reading pending attachments"));
-		sqlite3_reset(st);
-		goto fail;
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < *n; i++) {
-		sqlite3_stmt *up = dd_stmt(db, mark, err);
-		if (!up) {
-			s = err ? err->status : DD_EDB;
-			goto fail;
-		}
-		sqlite3_bind_int64(up, 1, (*out)[i].id);
-		sqlite3_bind_int64(up, 2, now + lease_ms);
-		if ((s = dd_step_done(db, up, err, _("claiming an attachment"))))
-			goto fail;
-	}
-	if ((s = dd_db_commit(db, err)))
-		goto fail_committed;
-	return DD_OK;
-fail:
-	dd_db_rollback(db);
-fail_committed:
-	dd_media_job_list_free(out, *n);
-	*n = 0;
 	return s;
 }
 

@@ -101,6 +101,66 @@ sqlite3_stmt *dd_stmt_built(dd_db *db, const char *sql, dd_err *err)
 	return st;
 }
 
+static void bind_claim(sqlite3_stmt *st, const char *key, int64_t now, size_t limit)
+{
+	dd_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
+}
+
+dd_status dd_claim_due(dd_db *db, const char *any, const char *pick, const char *mark,
+		       const char *key, int64_t now, size_t limit, int64_t mark_value,
+		       int64_t (*row)(sqlite3_stmt *st, void *arg), void *arg,
+		       const char *reading, const char *claiming, dd_err *err)
+{
+	if (limit == 0)
+		return DD_OK;
+	sqlite3_stmt *st = dd_stmt(db, any, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	bind_claim(st, key, now, limit);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return DD_OK;
+	if (rc != SQLITE_ROW)
+		return dd_db_error(db, err, reading);
+	dd_status s = dd_db_begin(db, err);
+	if (s)
+		return s;
+	int64_t *ids = NULL;
+	size_t nids = 0, cap = 0;
+	if (!(st = dd_stmt(db, pick, err))) {
+		s = err ? err->status : DD_EDB;
+		goto fail;
+	}
+	bind_claim(st, key, now, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*(int64_t *)dd_vec_push(&ids, &nids, &cap, sizeof *ids) = row(st, arg);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		s = dd_db_error(db, err, reading);
+		goto fail;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		sqlite3_stmt *up = dd_stmt(db, mark, err);
+		if (!up) {
+			s = err ? err->status : DD_EDB;
+			goto fail;
+		}
+		sqlite3_bind_int64(up, 1, ids[i]);
+		sqlite3_bind_int64(up, 2, mark_value);
+		if ((s = dd_step_done(db, up, err, claiming)))
+			goto fail;
+	}
+	free(ids);
+	return dd_db_commit(db, err);
+fail:
+	free(ids);
+	dd_db_rollback(db);
+	return s;
+}
+
 dd_status dd_step_done(dd_db *db, sqlite3_stmt *st, dd_err *err, const char *what)
 {
 	int rc = sqlite3_step(st);

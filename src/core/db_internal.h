@@ -36,6 +36,19 @@ dd_status dd_db_error(dd_db *db, dd_err *err, const char *what);
 /* Steps a statement expected to return no row. */
 dd_status dd_step_done(dd_db *db, sqlite3_stmt *st, dd_err *err, const char *what);
 
+/*
+ * Claims due rows for a worker (the sender, the media downloader): a cheap
+ * read first (any: most turns find nothing and take no write lock), then in
+ * one BEGIN IMMEDIATE the rows of pick, each read by row() (which keeps it
+ * and returns its id), each then marked by mark (?1 id, ?2 mark_value).
+ * any and pick get ?1 key (NULL allowed), ?2 now, ?3 limit. On failure
+ * nothing is claimed; the caller frees what row() kept.
+ */
+dd_status dd_claim_due(dd_db *db, const char *any, const char *pick, const char *mark,
+		       const char *key, int64_t now, size_t limit, int64_t mark_value,
+		       int64_t (*row)(sqlite3_stmt *st, void *arg), void *arg,
+		       const char *reading, const char *claiming, dd_err *err);
+
 /* Binding helpers: NULL or 0-length string, and 0 id, bind NULL. */
 void dd_bind_text(sqlite3_stmt *st, int i, const char *s);
 void dd_bind_id(sqlite3_stmt *st, int i, int64_t id);

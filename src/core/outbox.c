@@ -184,6 +184,28 @@ void dd_outbox_job_list_free(dd_outbox_job **list, size_t n)
 	*list = NULL;
 }
 
+struct outbox_rows {
+	dd_outbox_job **out;
+	size_t *n, cap;
+};
+
+static int64_t outbox_row(sqlite3_stmt *st, void *arg)
+{
+	struct outbox_rows *o = arg;
+	dd_outbox_job *j = dd_vec_push(o->out, o->n, &o->cap, sizeof **o->out);
+	j->id = sqlite3_column_int64(st, 0);
+	j->report = sqlite3_column_int64(st, 1);
+	j->created_at = sqlite3_column_int64(st, 2);
+	j->attempts = sqlite3_column_int(st, 3) + 1;
+	j->template = sqlite3_column_int(st, 4) != 0;
+	j->recipient = dd_col_strdup(st, 5);
+	j->channel = dd_col_strdup(st, 6);
+	j->address = dd_col_strdup(st, 7);
+	j->kind = dd_col_strdup(st, 8);
+	j->body = dd_col_strdup(st, 9);
+	return j->id;
+}
+
 dd_status dd_outbox_claim_due(dd_db *db, const char *channel, int64_t now, size_t limit,
 			      dd_outbox_job **out, size_t *n, dd_err *err)
 {
@@ -195,73 +217,17 @@ dd_status dd_outbox_claim_due(dd_db *db, const char *channel, int64_t now, size_
 		"UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ?2 "
 		"WHERE id = ?1 AND state = 'queued'";
 	static const char any[] =
-		"SELECT 1 FROM outbox WHERE state = 'queued' AND channel = ?1 AND next_at <= ?2 LIMIT 1";
+		"SELECT 1 FROM outbox WHERE state = 'queued' AND channel = ?1 AND next_at <= ?2 "
+		"  AND ?3 > 0 LIMIT 1";
 	*out = NULL;
 	*n = 0;
-	if (limit == 0)
-		return DD_OK;
-	/* A read first: most turns find nothing, and need no write lock. */
-	sqlite3_stmt *st = dd_stmt(db, any, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return DD_OK;
-	if (rc != SQLITE_ROW)
-		return dd_db_error(db, err, _("reading due notifications"));
-	size_t cap = 0;
-	dd_status s = dd_db_begin(db, err);
-	if (s)
-		return s;
-	st = dd_stmt(db, pick, err);
-	if (!st) {
-		s = err ? err->status : DD_EDB;
-		goto fail;
+	struct outbox_rows o = {out, n, 0};
+	dd_status s = dd_claim_due(db, any, pick, mark, channel, now, limit, now, outbox_row, &o,
+				   _("reading due notifications"), _("claiming a notification"), err);
+	if (s) {
+		dd_outbox_job_list_free(out, *n);
+		*n = 0;
 	}
-	sqlite3_bind_text(st, 1, channel, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, limit > INT32_MAX ? INT32_MAX : (int64_t)limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dd_outbox_job *j = dd_vec_push(out, n, &cap, sizeof **out);
-		j->id = sqlite3_column_int64(st, 0);
-		j->report = sqlite3_column_int64(st, 1);
-		j->created_at = sqlite3_column_int64(st, 2);
-		j->attempts = sqlite3_column_int(st, 3) + 1;
-		j->template = sqlite3_column_int(st, 4) != 0;
-		j->recipient = dd_col_strdup(st, 5);
-		j->channel = dd_col_strdup(st, 6);
-		j->address = dd_col_strdup(st, 7);
-		j->kind = dd_col_strdup(st, 8);
-		j->body = dd_col_strdup(st, 9);
-	}
-	if (rc != SQLITE_DONE) {
-		s = dd_db_error(db, err, _("reading due notifications"));
-		sqlite3_reset(st);
-		goto fail;
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < *n; i++) {
-		sqlite3_stmt *up = dd_stmt(db, mark, err);
-		if (!up) {
-			s = err ? err->status : DD_EDB;
-			goto fail;
-		}
-		sqlite3_bind_int64(up, 1, (*out)[i].id);
-		sqlite3_bind_int64(up, 2, now);
-		if ((s = dd_step_done(db, up, err, _("claiming a notification"))))
-			goto fail;
-	}
-	if ((s = dd_db_commit(db, err)))
-		goto fail_committed;
-	return DD_OK;
-fail:
-	dd_db_rollback(db);
-fail_committed:
-	dd_outbox_job_list_free(out, *n);
-	*n = 0;
 	return s;
 }
 
