@@ -117,10 +117,14 @@ if [ "$n_unrouted" = 0 ]; then
 else
 	tcheck "Unrouted: the queue shows reports" wait_re "│#[0-9]+ "
 fi
-code1=$(sql "SELECT code FROM districts ORDER BY code LIMIT 1")
+# the first district (in the sidebar's order) with open reports: which
+# districts have some depends on the hour the demo was built at
+read -r code1 rank <<<"$(sql "SELECT code, (SELECT count(*) FROM districts e WHERE e.code < d.code)
+	FROM districts d WHERE EXISTS (SELECT 1 FROM reports r WHERE r.district_id = d.id AND status IN ($OPEN))
+	ORDER BY code LIMIT 1" | tr '|' ' ')"
 want=$(sql "SELECT r.id FROM reports r JOIN districts d ON d.id = r.district_id WHERE d.code = '$code1' AND status IN ($OPEN) ORDER BY priority, received_at, r.id" | tr '\n' ' ')
-keys j
-tcheck "the third sidebar entry, the first district, shows its first report" wait_re "│#${want%% *} "
+for ((i = 0; i <= rank; i++)); do keys j; done
+tcheck "district $code1 in the sidebar ($((rank + 3))th entry) shows its first report" wait_re "│#${want%% *} "
 ids_d=($(queue_ids))
 tcheck "district $code1 in the sidebar: the queue shows its open reports only" expect "queue" "${ids_d[*]} " "$want"
 keys Home Tab

@@ -79,6 +79,8 @@ console_start() {
 		TERM=tmux-256color)
 	[ -n "${ASAN_OPTIONS:-}" ] && envs+=(ASAN_OPTIONS="$ASAN_OPTIONS")
 	[ -n "${UBSAN_OPTIONS:-}" ] && envs+=(UBSAN_OPTIONS="$UBSAN_OPTIONS")
+	# the suite run at another hour of the day: faketime -f -8h make check
+	[ -n "${FAKETIME:-}" ] && envs+=(FAKETIME="$FAKETIME" LD_PRELOAD="${LD_PRELOAD:-}")
 	envs+=("$@")
 	# the console waits for a line on its terminal before it starts, so
 	# that the pipe (if any) is in place before its first byte
