@@ -9,6 +9,9 @@ typedef struct dd_db dd_db;
 enum {
 	DD_DB_CREATE = 1 << 0,   /* create the file when missing */
 	DD_DB_READONLY = 1 << 1, /* never write, never migrate */
+	/* many small writes, savepoints in a shared change (group commit): temporary
+	 * journals in memory, not in files; not for big sorts (export) */
+	DD_DB_WRITER = 1 << 2,
 };
 
 /* The schema version this build writes (PRAGMA user_version). */
@@ -28,7 +31,9 @@ int dd_db_version(dd_db *db);
 /* Migrates to version target (<= current); for tests and `init`. */
 dd_status dd_db_migrate(dd_db *db, int target, dd_err *err);
 
-/* Write transactions: BEGIN IMMEDIATE with the busy timeout. */
+/* Write transactions: BEGIN IMMEDIATE with the busy timeout. They nest:
+ * inside a change, begin opens a savepoint that commit releases and
+ * rollback undoes alone; only the outermost commit writes. */
 dd_status dd_db_begin(dd_db *db, dd_err *err);
 dd_status dd_db_commit(dd_db *db, dd_err *err);
 void dd_db_rollback(dd_db *db);

@@ -224,13 +224,33 @@ dd_status dd_db_begin(dd_db *db, dd_err *err)
 			       _("the database %s is open read-only (check the file's and its folder's "
 				 "permissions); nothing was changed"),
 			       db->path);
+	if (db->depth > 0 && !sqlite3_get_autocommit(db->h)) {
+		/* inside a change: a savepoint, undone alone by dd_db_rollback */
+		if (sqlite3_exec(db->h, "SAVEPOINT dd_nested", NULL, NULL, NULL) != SQLITE_OK)
+			return dd_db_error(db, err, _("starting a change"));
+		db->depth++;
+		return DD_OK;
+	}
+	/* (with depth left over but no transaction, SQLite rolled the outer
+	 * change back, a full disk say: the outer commit will fail) */
 	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return dd_db_error(db, err, _("starting a change"));
+	db->depth = 1;
 	return DD_OK;
 }
 
 dd_status dd_db_commit(dd_db *db, dd_err *err)
 {
+	if (db->depth > 1) {
+		db->depth--;
+		if (sqlite3_get_autocommit(db->h))
+			return dd_fail(err, DD_EDB, _("the change was rolled back by the database; "
+						      "nothing was saved"));
+		if (sqlite3_exec(db->h, "RELEASE dd_nested", NULL, NULL, NULL) != SQLITE_OK)
+			return dd_db_error(db, err, _("saving the change"));
+		return DD_OK;
+	}
+	db->depth = 0;
 	if (sqlite3_exec(db->h, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		dd_status s = dd_db_error(db, err, _("saving the change"));
 		dd_db_rollback(db);
@@ -241,6 +261,14 @@ dd_status dd_db_commit(dd_db *db, dd_err *err)
 
 void dd_db_rollback(dd_db *db)
 {
+	if (db->depth > 1) {
+		db->depth--;
+		if (!sqlite3_get_autocommit(db->h))
+			sqlite3_exec(db->h, "ROLLBACK TO dd_nested; RELEASE dd_nested", NULL, NULL,
+				     NULL);
+		return;
+	}
+	db->depth = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -380,6 +408,8 @@ dd_status dd_db_open(dd_db **out, const char *path, unsigned flags, dd_err *err)
 		sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
 	}
 	sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (flags & DD_DB_WRITER)
+		sqlite3_exec(db->h, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
 	if (v < dd_nmigrations) {
 		if (db->readonly) {
 			s = dd_fail(err, DD_EDB,

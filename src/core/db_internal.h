@@ -14,6 +14,7 @@ struct dd_db {
 	sqlite3 *h;
 	char *path;
 	bool readonly;
+	int depth; /* dd_db_begin nesting: 1 the transaction, more savepoints */
 	struct stmt_slot *stmts;
 	size_t nstmts, capstmts;
 	/* statements built at run time (a page's shape): keyed by their text,

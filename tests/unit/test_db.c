@@ -398,6 +398,58 @@ static void test_rollback_discards_the_change(void **state)
 	dd_db_close(&db);
 }
 
+/* A change inside a change is a savepoint: undone alone, kept only when the
+ * outer change commits. */
+static void test_nested_changes_are_savepoints(void **state)
+{
+	dd_db *db = dd_test_db();
+	dd_err err = {0};
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_setting_set(db, "outer", "1", &err), DD_OK);
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_setting_set(db, "undone", "1", &err), DD_OK);
+	dd_db_rollback(db);
+	assert_null(dd_setting_get(db, "undone"));
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_setting_set(db, "kept", "1", &err), DD_OK);
+	assert_int_equal(dd_db_commit(db, &err), DD_OK);
+
+	/* nothing is visible to another connection before the outer commit */
+	sqlite3 *other = raw_open(dd_db_path(db));
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(other, "SELECT count(*) FROM settings WHERE key IN "
+						   "('outer','kept','undone')", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0);
+	sqlite3_reset(st);
+
+	assert_int_equal(dd_db_commit(db, &err), DD_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(other);
+	char *v = dd_setting_get(db, "kept");
+	assert_string_equal(v, "1");
+	free(v);
+
+	/* and an outer rollback undoes what a nested commit kept */
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_setting_set(db, "gone", "1", &err), DD_OK);
+	assert_int_equal(dd_db_commit(db, &err), DD_OK);
+	dd_db_rollback(db);
+	assert_null(dd_setting_get(db, "gone"));
+	/* and the next change is a plain one again */
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_setting_set(db, "after", "1", &err), DD_OK);
+	assert_int_equal(dd_db_commit(db, &err), DD_OK);
+	v = dd_setting_get(db, "after");
+	assert_string_equal(v, "1");
+	free(v);
+	dd_db_close(&db);
+}
+
 static void test_data_version_changes_when_another_connection_commits(void **state)
 {
 	dd_db *db = dd_test_db();
@@ -448,6 +500,7 @@ int main(void)
 		cmocka_unit_test(test_readonly_db_refuses_writes_and_still_reads),
 		cmocka_unit_test(test_busy_db_times_out_saying_locked),
 		cmocka_unit_test(test_rollback_discards_the_change),
+		cmocka_unit_test(test_nested_changes_are_savepoints),
 		cmocka_unit_test(test_data_version_changes_when_another_connection_commits),
 		cmocka_unit_test(test_check_finds_dangling_reference),
 	};
