@@ -153,7 +153,7 @@ int cmd_ingest(struct cli *c, int argc, char **argv)
 		free(p);
 		return EXIT_FAIL;
 	}
-	if ((rc = cli_open(c, 0))) {
+	if ((rc = cli_open(c, DD_DB_WRITER))) {
 		free(body);
 		return rc;
 	}

@@ -15,6 +15,8 @@ static const struct {
 	{"dutydesk_inbound_duplicates_total", "counter", "Inbound messages seen before (platform retries)"},
 	{"dutydesk_delivery_statuses_total", "counter", "Delivery statuses applied to notifications"},
 	{"dutydesk_webhook_rejected_total", "counter", "Webhook bodies refused, by reason"},
+	{"dutydesk_webhook_bodies_total", "counter", "Webhook bodies through group commit"},
+	{"dutydesk_webhook_commits_total", "counter", "Transactions that stored webhook bodies"},
 	{"dutydesk_telegram_polls_total", "counter", "Telegram getUpdates calls, by result"},
 	{"dutydesk_notifications", "gauge", "Notifications in the outbox, by state"},
 	{"dutydesk_queue_depth", "gauge", "Notifications waiting to be sent (queued or sending)"},

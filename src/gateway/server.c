@@ -22,12 +22,14 @@
 #include "dutydesk/outbox.h"
 #include "dutydesk/sanitize.h"
 #include "gateway.h"
+#include "group.h"
 #include "ingest.h"
 #include "metrics.h"
 #include "server.h"
 
 enum {
-	POOL_THREADS = 4,
+	POOL_THREADS = 16,
+	MAX_BATCH = 64,            /* bodies in one transaction (group commit) */
 	CONNECTION_LIMIT = 256,    /* each may hold up to max_body */
 	MAX_CHALLENGE = 256,
 };
@@ -37,6 +39,7 @@ struct gw_server {
 	char *db_path;
 	int port;
 	pthread_key_t db_key;
+	gw_group *group;
 	pthread_mutex_t lock; /* guards what follows */
 	char *app_secret, *verify_token, *tg_secret;
 	long max_body;
@@ -147,7 +150,7 @@ static dd_db *thread_db(gw_server *s, dd_err *err)
 	dd_db *db = pthread_getspecific(s->db_key);
 	if (db)
 		return db;
-	if (dd_db_open(&db, s->db_path, 0, err))
+	if (dd_db_open(&db, s->db_path, DD_DB_WRITER, err))
 		return NULL;
 	pthread_setspecific(s->db_key, db);
 	return db;
@@ -316,8 +319,8 @@ static enum MHD_Result ingest(gw_server *s, struct MHD_Connection *c, const char
 	int window = s->join_window_s;
 	pthread_mutex_unlock(&s->lock);
 	gw_ingest_out out = {0};
-	dd_status st = gw_ingest(db, channel, r->body.data ? r->body.data : "", r->body.len,
-				 window, &out, &err);
+	dd_status st = gw_group_ingest(s->group, db, channel, r->body.data ? r->body.data : "",
+				       r->body.len, window, &out, &err);
 	log_lines(channel, &out.lines);
 	count_out(channel, &out);
 	enum MHD_Result ok;
@@ -542,6 +545,7 @@ gw_server *gw_server_start(const char *listen, const char *db_path, const dd_con
 	s->db_path = dd_xstrdup(db_path);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_key_create(&s->db_key, close_db);
+	s->group = gw_group_new(MAX_BATCH);
 	gw_server_configure(s, cfg);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (ss.ss_family == AF_INET6)
@@ -584,6 +588,7 @@ void gw_server_stop(gw_server **sp)
 		dd_db_close(&db);
 	}
 	pthread_key_delete(s->db_key);
+	gw_group_free(&s->group);
 	wipe_free(s->app_secret);
 	wipe_free(s->verify_token);
 	wipe_free(s->tg_secret);

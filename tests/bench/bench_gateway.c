@@ -193,6 +193,42 @@ static long post_json(const char *url, const char *body)
 	return code;
 }
 
+struct text {
+	size_t len;
+	char data[65536];
+};
+
+static size_t keep(char *p, size_t sz, size_t n, void *u)
+{
+	struct text *t = u;
+	size_t k = sz * n, room = sizeof t->data - 1 - t->len;
+	memcpy(t->data + t->len, p, k < room ? k : room);
+	t->len += k < room ? k : room;
+	return sz * n;
+}
+
+/* A counter of the gateway's /metrics (its first series), or -1. */
+static double metric(const char *name)
+{
+	static struct text t;
+	char url[128], pat[128];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", gw_port);
+	t.len = 0;
+	CURL *e = curl_easy_init();
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 10L);
+	CURLcode rc = curl_easy_perform(e);
+	curl_easy_cleanup(e);
+	if (rc != CURLE_OK)
+		return -1;
+	t.data[t.len] = '\0';
+	snprintf(pat, sizeof pat, "\n%s ", name);
+	const char *p = strstr(t.data, pat);
+	return p ? strtod(p + strlen(pat), NULL) : -1;
+}
+
 struct job {
 	char *body;
 	char sig[80];
@@ -375,6 +411,11 @@ static void webhooks(const char *fixture, long n)
 		  rate_h, "> 2000 req/s", rate_w > 2000 ? "met" : "MISSED");
 	printf("    (stored rows for these webhooks: %lld; %s)\n", (long long)stored,
 	       stored == ok_w ? "one per 200, as promised" : "DIFFERS from the 200s");
+	double bodies = metric("dutydesk_webhook_bodies_total"),
+	       commits = metric("dutydesk_webhook_commits_total");
+	if (bodies > 0 && commits > 0)
+		printf("    (group commit: %.0f bodies in %.0f transactions, %.1f per commit)\n",
+		       bodies, commits, bodies / commits);
 	if (stored != ok_w)
 		bench_row(rows_file, "gateway", "webhooks: 200s without a stored row", (double)(ok_w - stored),
 			  "req", "webhooks answered 200", (double)ok_w, "0", "MISSED");
