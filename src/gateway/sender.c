@@ -24,6 +24,7 @@
 #include "sender_internal.h"
 
 #define CLAIM_EVERY_MS 200
+#define BACKLOG_MS 5 /* a channel with more due looks for a token this often */
 /* how often the database is looked at for new notifications */
 #define WATCH_MS 20
 #define GIVE_UP_EVERY_MS 60000 /* and at start */
@@ -396,6 +397,7 @@ static void claim_channel(gw_sender *s, int ci, int64_t now)
 		return;
 	}
 	c->warned_unconfigured = false;
+	c->backlog = false;
 	if (now < c->hold_until)
 		return;
 	bool probe = false;
@@ -420,6 +422,7 @@ static void claim_channel(gw_sender *s, int ci, int64_t now)
 		gw_slog("%s: %s", c->name, err.msg);
 		return;
 	}
+	c->backlog = !probe && n == (size_t)limit;
 	for (size_t i = 0; i < n; i++) {
 		dd_outbox_job *j = &jobs[i];
 		struct peer *p = peer_get(s, ci, j->address, now);
@@ -592,6 +595,27 @@ static void claim_round(gw_sender *s)
 	gw_media_claim(s, now);
 }
 
+/* A channel that had more due than it could take is claimed for again as
+ * soon as a request finishes and a token is there, not at the next round.
+ * True while some channel waits so (for a token or a free slot). */
+static bool claim_backlog(gw_sender *s)
+{
+	bool waiting = false;
+	int64_t now = dd_now_ms();
+	for (int ci = 0; ci < CH_COUNT; ci++) {
+		struct chan *c = &s->ch[ci];
+		if (!c->backlog)
+			continue;
+		waiting = true;
+		if (c->in_flight >= c->max_in_flight)
+			continue;
+		refill(&c->tokens, &c->refilled_at, c->rate_per_ms, c->burst, now);
+		if (c->tokens >= 1)
+			claim_channel(s, ci, now);
+	}
+	return waiting;
+}
+
 static void drive(gw_sender *s, int timeout_ms, bool claim)
 {
 	int64_t deadline = mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -608,6 +632,7 @@ static void drive(gw_sender *s, int timeout_ms, bool claim)
 		int running = 0;
 		curl_multi_perform(s->multi, &running);
 		collect(s);
+		bool backlog = claim && claim_backlog(s);
 		m = mono_ms();
 		if (m >= deadline || (!claim && s->in_flight == 0))
 			break;
@@ -616,6 +641,8 @@ static void drive(gw_sender *s, int timeout_ms, bool claim)
 			wait = s->next_claim_mono - m;
 		if (claim && wait > WATCH_MS)
 			wait = WATCH_MS;
+		if (backlog && wait > BACKLOG_MS)
+			wait = BACKLOG_MS;
 		if (wait < 1)
 			wait = 1;
 		curl_multi_poll(s->multi, NULL, 0, (int)wait, NULL);

@@ -30,6 +30,7 @@ struct chan {
 	int64_t pause_until;
 	bool need_alive;         /* write "alive" at the next success */
 	bool warned_unconfigured;
+	bool backlog;            /* the last claim took all it could: more due */
 };
 
 /* A recipient's pacing. */
