@@ -35,6 +35,11 @@ dd_status dd_db_migrate(dd_db *db, int target, dd_err *err);
  * inside a change, begin opens a savepoint that commit releases and
  * rollback undoes alone; only the outermost commit writes. */
 dd_status dd_db_begin(dd_db *db, dd_err *err);
+/* For a step that joins its caller's change or makes its own: begins one
+ * when there is none (*own true: the step commits or rolls back), joins
+ * the caller's otherwise. Fails, writing nothing, when SQLite rolled the
+ * caller's change back by itself after an error. */
+dd_status dd_db_join(dd_db *db, bool *own, dd_err *err);
 dd_status dd_db_commit(dd_db *db, dd_err *err);
 void dd_db_rollback(dd_db *db);
 

@@ -217,6 +217,24 @@ int64_t dd_db_data_version(dd_db *db)
 	return pragma_int(db, "PRAGMA data_version");
 }
 
+static dd_status rolled_back(dd_db *db, dd_err *err)
+{
+	return dd_fail(err, DD_EDB,
+		       _("the change in %s was rolled back by the database after an error; "
+			 "nothing of it was saved"),
+		       db->path);
+}
+
+dd_status dd_db_join(dd_db *db, bool *own, dd_err *err)
+{
+	*own = db->depth == 0;
+	if (*own)
+		return dd_db_begin(db, err);
+	if (sqlite3_get_autocommit(db->h))
+		return rolled_back(db, err);
+	return DD_OK;
+}
+
 dd_status dd_db_begin(dd_db *db, dd_err *err)
 {
 	if (db->readonly)
@@ -224,15 +242,17 @@ dd_status dd_db_begin(dd_db *db, dd_err *err)
 			       _("the database %s is open read-only (check the file's and its folder's "
 				 "permissions); nothing was changed"),
 			       db->path);
-	if (db->depth > 0 && !sqlite3_get_autocommit(db->h)) {
+	if (db->depth > 0) {
+		/* SQLite rolled the outer change back by itself (an I/O error, say):
+		 * going on would write outside it */
+		if (sqlite3_get_autocommit(db->h))
+			return rolled_back(db, err);
 		/* inside a change: a savepoint, undone alone by dd_db_rollback */
 		if (sqlite3_exec(db->h, "SAVEPOINT dd_nested", NULL, NULL, NULL) != SQLITE_OK)
 			return dd_db_error(db, err, _("starting a change"));
 		db->depth++;
 		return DD_OK;
 	}
-	/* (with depth left over but no transaction, SQLite rolled the outer
-	 * change back, a full disk say: the outer commit will fail) */
 	if (sqlite3_exec(db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return dd_db_error(db, err, _("starting a change"));
 	db->depth = 1;
@@ -244,8 +264,7 @@ dd_status dd_db_commit(dd_db *db, dd_err *err)
 	if (db->depth > 1) {
 		db->depth--;
 		if (sqlite3_get_autocommit(db->h))
-			return dd_fail(err, DD_EDB, _("the change was rolled back by the database; "
-						      "nothing was saved"));
+			return rolled_back(db, err);
 		if (sqlite3_exec(db->h, "RELEASE dd_nested", NULL, NULL, NULL) != SQLITE_OK)
 			return dd_db_error(db, err, _("saving the change"));
 		return DD_OK;

@@ -62,9 +62,9 @@ dd_status dd_outbox_mark_by_external(dd_db *db, const char *channel, const char 
 	if (!dd_outbox_find_external(db, channel, external_id, NULL))
 		return dd_fail(err, DD_ENOTFOUND, _("no notification was sent as %s on %s"),
 			       external_id ? external_id : "", channel ? channel : "");
-	bool own_txn = sqlite3_get_autocommit(db->h);
+	bool own_txn;
 	dd_status s;
-	if (own_txn && (s = dd_db_begin(db, err)))
+	if ((s = dd_db_join(db, &own_txn, err)))
 		return s;
 	int64_t now = dd_now_ms();
 	char *why = NULL;

@@ -492,8 +492,8 @@ dd_status dd_report_apply(dd_db *db, const dd_actor *actor, const dd_change *c,
 	    (s = dd_require_role(actor, actions[c->action].role, dd_action_label(c->action), err)))
 		return s;
 
-	bool own_txn = sqlite3_get_autocommit(db->h);
-	if (own_txn && (s = dd_db_begin(db, err)))
+	bool own_txn;
+	if ((s = dd_db_join(db, &own_txn, err)))
 		return s;
 	struct row r;
 	dd_officer officer = {0};
@@ -619,8 +619,8 @@ dd_status dd_report_create(dd_db *db, const dd_actor *actor, const dd_report_in 
 			       _("priority must be 1 (urgent), 2 (high), 3 (normal) or 4 (low)"));
 	const char *category = in->category && *in->category ? in->category : "other";
 
-	bool own_txn = sqlite3_get_autocommit(db->h);
-	if (own_txn && (s = dd_db_begin(db, err)))
+	bool own_txn;
+	if ((s = dd_db_join(db, &own_txn, err)))
 		return s;
 	int64_t reporter, org, district;
 	route(db, in, &reporter, &org, &district);

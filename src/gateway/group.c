@@ -53,8 +53,26 @@ static void alone(dd_db *db, struct item *it)
 	it->st = gw_ingest(db, it->channel, it->body, it->len, it->window, it->out, it->err);
 }
 
-/* Stores n items in one transaction; on any failure of the database, each
- * again alone. Returns the transactions that stored bodies. */
+/* The shared transaction could not start or commit: every body of the batch
+ * fails with e, and what their outs say did not happen. (A body already
+ * refused as unusable keeps its DD_EINVAL: nothing of it was to be written.) */
+static void fail_all(struct item *batch, const dd_err *e)
+{
+	for (struct item *it = batch; it; it = it->next) {
+		if (it->st == DD_EINVAL)
+			continue;
+		gw_ingest_out_free(it->out);
+		it->st = e->status ? e->status : DD_EDB;
+		if (it->err)
+			*it->err = *e;
+	}
+}
+
+/* Stores n items in one transaction. When one of them fails the database,
+ * the batch is undone and each stored again alone; when the transaction
+ * itself cannot start or commit (locked past the busy timeout, read-only,
+ * disk full), all fail at once: alone, each would wait and fail the same
+ * way, one after another. Returns the transactions that stored bodies. */
 static int store(dd_db *db, struct item *batch, int n)
 {
 	if (n == 1) {
@@ -62,15 +80,23 @@ static int store(dd_db *db, struct item *batch, int n)
 		return batch->st == DD_OK;
 	}
 	dd_err berr = {0};
-	bool failed = dd_db_begin(db, &berr) != DD_OK;
+	if (dd_db_begin(db, &berr)) {
+		fail_all(batch, &berr);
+		return 0;
+	}
+	bool failed = false;
 	for (struct item *it = batch; it && !failed; it = it->next) {
 		alone(db, it);
 		/* DD_EINVAL: the body was unusable; nothing of it was written */
 		if (it->st && it->st != DD_EINVAL)
 			failed = true;
 	}
-	if (!failed && dd_db_commit(db, &berr) == DD_OK)
-		return 1;
+	if (!failed) {
+		if (dd_db_commit(db, &berr) == DD_OK)
+			return 1;
+		fail_all(batch, &berr);
+		return 0;
+	}
 	dd_db_rollback(db);
 	int commits = 0;
 	for (struct item *it = batch; it; it = it->next) {

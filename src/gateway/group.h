@@ -4,9 +4,11 @@
  *
  * The threads that submit at the same time form a batch; one of them (the
  * leader) stores the whole batch on its own connection, each body under a
- * savepoint, and commits once; the others wait for that commit. Should the
- * shared transaction fail, every body of the batch is stored again on its
- * own, so a batch never makes one body's answer depend on another's.
+ * savepoint, and commits once; the others wait for that commit. When one
+ * body fails the database, the batch is undone and every body stored again
+ * on its own, so one body's failure is never another's; when the shared
+ * transaction cannot start or commit (locked, read-only, disk full), all
+ * fail at once with that error.
  */
 #ifndef DUTYDESK_GATEWAY_GROUP_H
 #define DUTYDESK_GATEWAY_GROUP_H

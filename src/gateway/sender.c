@@ -388,6 +388,7 @@ static void defer_job(gw_sender *s, const dd_outbox_job *j, int64_t at)
 static void claim_channel(gw_sender *s, int ci, int64_t now)
 {
 	struct chan *c = &s->ch[ci];
+	c->backlog = false;
 	if (!channel_configured(s->cfg, ci)) {
 		if (!c->warned_unconfigured) {
 			gw_slog(_("%s: not configured (token%s missing); its notifications wait"),
@@ -397,7 +398,6 @@ static void claim_channel(gw_sender *s, int ci, int64_t now)
 		return;
 	}
 	c->warned_unconfigured = false;
-	c->backlog = false;
 	if (now < c->hold_until)
 		return;
 	bool probe = false;
@@ -417,12 +417,12 @@ static void claim_channel(gw_sender *s, int ci, int64_t now)
 		return;
 	dd_outbox_job *jobs;
 	size_t n;
+	int started = 0;
 	dd_err err = {0};
 	if (dd_outbox_claim_due(s->db, c->name, now, (size_t)limit, &jobs, &n, &err)) {
 		gw_slog("%s: %s", c->name, err.msg);
 		return;
 	}
-	c->backlog = !probe && n == (size_t)limit;
 	for (size_t i = 0; i < n; i++) {
 		dd_outbox_job *j = &jobs[i];
 		struct peer *p = peer_get(s, ci, j->address, now);
@@ -443,8 +443,13 @@ static void claim_channel(gw_sender *s, int ci, int64_t now)
 			continue;
 		}
 		start_send(s, ci, j, p, probe);
+		started++;
 	}
 	dd_outbox_job_list_free(&jobs, n);
+	/* more may be due: claimed for again as soon as there is room. Only
+	 * when all it took went out: rows deferred for a recipient's pace
+	 * spend no token, and would be claimed and deferred over and over */
+	c->backlog = !probe && started == limit;
 }
 
 static void send_done(gw_sender *s, struct xfer *x, int rc)

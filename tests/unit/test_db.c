@@ -450,6 +450,35 @@ static void test_nested_changes_are_savepoints(void **state)
 	dd_db_close(&db);
 }
 
+/* SQLite rolls a change back by itself after some errors (I/O, out of
+ * memory): a step joining that change must fail, not write outside it. */
+static void test_a_change_rolled_back_by_sqlite_is_not_joined(void **state)
+{
+	dd_db *db = dd_test_db();
+	dd_err err = {0};
+	assert_int_equal(dd_db_begin(db, &err), DD_OK);
+	assert_int_equal(dd_setting_set(db, "first", "1", &err), DD_OK);
+	/* what SQLite does on SQLITE_IOERR inside a change */
+	assert_int_equal(sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(dd_db_begin(db, &err), DD_EDB);
+	assert_non_null(strstr(err.msg, "rolled back by the database"));
+	bool own = true;
+	assert_int_equal(dd_db_join(db, &own, &err), DD_EDB);
+	assert_false(own);
+	/* the caller's rollback ends it; nothing was written */
+	dd_db_rollback(db);
+	assert_null(dd_setting_get(db, "first"));
+	/* and a step on its own makes its own change again */
+	assert_int_equal(dd_db_join(db, &own, &err), DD_OK);
+	assert_true(own);
+	assert_int_equal(dd_setting_set(db, "second", "1", &err), DD_OK);
+	assert_int_equal(dd_db_commit(db, &err), DD_OK);
+	char *v = dd_setting_get(db, "second");
+	assert_string_equal(v, "1");
+	free(v);
+	dd_db_close(&db);
+}
+
 static void test_data_version_changes_when_another_connection_commits(void **state)
 {
 	dd_db *db = dd_test_db();
@@ -501,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_busy_db_times_out_saying_locked),
 		cmocka_unit_test(test_rollback_discards_the_change),
 		cmocka_unit_test(test_nested_changes_are_savepoints),
+		cmocka_unit_test(test_a_change_rolled_back_by_sqlite_is_not_joined),
 		cmocka_unit_test(test_data_version_changes_when_another_connection_commits),
 		cmocka_unit_test(test_check_finds_dangling_reference),
 	};

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -208,11 +209,67 @@ static void test_a_refused_body_fails_alone(void **state)
 	free(path);
 }
 
+/* The database stays locked past the busy timeout (5 s): the first body
+ * fails alone after 5 s, and the other N - 1, a batch whose transaction
+ * cannot start, fail together after 5 s more, not one after another (which
+ * took 5 s each). */
+static void test_a_locked_database_fails_a_batch_at_once(void **state)
+{
+	(void)state;
+	dd_db *db = dd_test_db();
+	char *path = dd_xstrdup(dd_db_path(db));
+	dd_db_close(&db);
+	struct sub subs[N] = {0};
+	char id[32];
+	gw_group *g = gw_group_new(64);
+	for (int i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "wamid.L%03d", i);
+		subs[i].body = wa_body(id, i);
+		subs[i].g = g;
+		dd_err err = {0};
+		if (dd_db_open(&subs[i].db, path, 0, &err))
+			fail_msg("opening %s: %s", path, err.msg);
+	}
+	sqlite3 *lock = raw(path);
+	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(pthread_create(&subs[i].t, NULL, submit, &subs[i]), 0);
+		if (i == 0 || i == N - 1)
+			for (int tries = 0; gw_group_pending(g) < i + 1; tries++) {
+				assert_true(tries < 400);
+				usleep(10000);
+			}
+	}
+	for (int i = 0; i < N; i++) {
+		pthread_join(subs[i].t, NULL);
+		dd_db_close(&subs[i].db);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(subs[i].st, DD_EBUSY);
+		assert_non_null(strstr(subs[i].msg, "locked"));
+		assert_int_equal(subs[i].stored, 0);
+		free(subs[i].body);
+	}
+	/* two waits of 5 s; one after another would be N of them */
+	if (s > 30)
+		fail_msg("the bodies failed one after another: %.1f s", s);
+	assert_int_equal(count(lock, "SELECT count(*) FROM inbound"), 0);
+	sqlite3_close(lock);
+	gw_group_free(&g);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bodies_submitted_together_share_a_commit),
 		cmocka_unit_test(test_a_refused_body_fails_alone),
+		cmocka_unit_test(test_a_locked_database_fails_a_batch_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
