@@ -88,25 +88,33 @@ static double metric(const char *name)
 	return v;
 }
 
-/*
- * Runs N submitters while another connection holds the write lock: the
- * first (subs[0]) leads a batch of its own and waits on the lock; the
- * others queue behind it. Once all are in, the lock is released: the
- * second batch holds the other N - 1.
- */
-static void run(const char *path, struct sub *subs)
+/* A fresh, migrated database file; caller frees the path. */
+static char *fresh_db(void)
 {
-	gw_group *g = gw_group_new(64);
+	dd_db *db = dd_test_db();
+	char *path = dd_xstrdup(dd_db_path(db));
+	dd_db_close(&db);
+	return path;
+}
+
+/*
+ * Starts N submitters while another connection holds the write lock (the
+ * handle returned, its change open): the first (subs[0]) leads a batch of
+ * its own and waits on the lock; the others queue behind it. Returns once
+ * all are in.
+ */
+static sqlite3 *start_locked(const char *path, gw_group *g, struct sub *subs)
+{
 	/* each submitter its own connection, as the server's threads have */
 	for (int i = 0; i < N; i++) {
 		dd_err err = {0};
 		if (dd_db_open(&subs[i].db, path, 0, &err))
 			fail_msg("opening %s: %s", path, err.msg);
+		subs[i].g = g;
 	}
 	sqlite3 *lock = raw(path);
 	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
 	for (int i = 0; i < N; i++) {
-		subs[i].g = g;
 		assert_int_equal(pthread_create(&subs[i].t, NULL, submit, &subs[i]), 0);
 		/* the first leads; then all are in (4 s; the busy timeout is 5 s) */
 		if (i == 0 || i == N - 1)
@@ -115,21 +123,33 @@ static void run(const char *path, struct sub *subs)
 				usleep(10000);
 			}
 	}
-	assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(lock);
+	return lock;
+}
+
+static void join_all(struct sub *subs)
+{
 	for (int i = 0; i < N; i++) {
 		pthread_join(subs[i].t, NULL);
 		dd_db_close(&subs[i].db);
 	}
+}
+
+/* As start_locked, then the lock is released: the second batch holds the
+ * other N - 1. */
+static void run(const char *path, struct sub *subs)
+{
+	gw_group *g = gw_group_new(64);
+	sqlite3 *lock = start_locked(path, g, subs);
+	assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	join_all(subs);
 	gw_group_free(&g);
 }
 
 static void test_bodies_submitted_together_share_a_commit(void **state)
 {
 	(void)state;
-	dd_db *db = dd_test_db();
-	char *path = dd_xstrdup(dd_db_path(db));
-	dd_db_close(&db);
+	char *path = fresh_db();
 	struct sub subs[N] = {0};
 	char id[32];
 	for (int i = 0; i < N; i++) {
@@ -156,14 +176,13 @@ static void test_bodies_submitted_together_share_a_commit(void **state)
 }
 
 /* One body that the database fails on (a trigger overflows on its id: an
- * error, not a constraint, which would only skip that message) in a batch: the batch's transaction is undone, every body is stored again on
- * its own; the refused one fails, the others are stored once. */
+ * error, not a constraint, which would only skip that message) in a batch:
+ * the batch's transaction is undone, every body is stored again on its
+ * own; that one fails, the others are stored once. */
 static void test_a_refused_body_fails_alone(void **state)
 {
 	(void)state;
-	dd_db *db = dd_test_db();
-	char *path = dd_xstrdup(dd_db_path(db));
-	dd_db_close(&db);
+	char *path = fresh_db();
 	sqlite3 *h = raw(path);
 	assert_int_equal(sqlite3_exec(h, "CREATE TRIGGER boom BEFORE INSERT ON inbound "
 					 "WHEN NEW.external_id = 'wamid.BOOM' "
@@ -216,36 +235,18 @@ static void test_a_refused_body_fails_alone(void **state)
 static void test_a_locked_database_fails_a_batch_at_once(void **state)
 {
 	(void)state;
-	dd_db *db = dd_test_db();
-	char *path = dd_xstrdup(dd_db_path(db));
-	dd_db_close(&db);
+	char *path = fresh_db();
 	struct sub subs[N] = {0};
 	char id[32];
-	gw_group *g = gw_group_new(64);
 	for (int i = 0; i < N; i++) {
 		snprintf(id, sizeof id, "wamid.L%03d", i);
 		subs[i].body = wa_body(id, i);
-		subs[i].g = g;
-		dd_err err = {0};
-		if (dd_db_open(&subs[i].db, path, 0, &err))
-			fail_msg("opening %s: %s", path, err.msg);
 	}
-	sqlite3 *lock = raw(path);
-	assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	gw_group *g = gw_group_new(64);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < N; i++) {
-		assert_int_equal(pthread_create(&subs[i].t, NULL, submit, &subs[i]), 0);
-		if (i == 0 || i == N - 1)
-			for (int tries = 0; gw_group_pending(g) < i + 1; tries++) {
-				assert_true(tries < 400);
-				usleep(10000);
-			}
-	}
-	for (int i = 0; i < N; i++) {
-		pthread_join(subs[i].t, NULL);
-		dd_db_close(&subs[i].db);
-	}
+	sqlite3 *lock = start_locked(path, g, subs);
+	join_all(subs);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	assert_int_equal(sqlite3_exec(lock, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
