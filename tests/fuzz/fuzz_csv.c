@@ -15,17 +15,8 @@
 #include "dutydesk/common.h"
 #include "dutydesk/csv.h"
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "fuzz_csv: %s: ", #cond);          \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			abort();                                           \
-		}                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#define FUZZ_NAME "fuzz_csv"
+#include "fuzz.h"
 
 static bool valid_utf8(const unsigned char *s)
 {

@@ -21,19 +21,10 @@
 #include "dutydesk/registry.h"
 #include "dutydesk/user.h"
 
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "fuzz_import: %s: ", #cond);       \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#define FUZZ_NAME "fuzz_import"
+#include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static char dir[64], dbpath[96], wal[100], shm[100], csvpath[96];
 static char *tmpl;
 static size_t tmpl_len;

@@ -74,7 +74,10 @@ fi
 for t in $FUZZ_TARGETS; do
 	src=$SRCDIR/tests/fuzz/$t.c
 	[ -f "$src" ] || { echo "fuzz: no target $t" >&2; exit 1; }
-	if [ ! -x "$OUT/$t" ] || [ "$src" -nt "$OUT/$t" ] || [ "$OUT/libfuzzcore.a" -nt "$OUT/$t" ]; then
+	newer_header=false
+	for h in "$SRCDIR"/tests/fuzz/*.h; do [ "$h" -nt "$OUT/$t" ] && newer_header=true; done
+	if [ ! -x "$OUT/$t" ] || [ "$src" -nt "$OUT/$t" ] || [ "$OUT/libfuzzcore.a" -nt "$OUT/$t" ] ||
+		$newer_header; then
 		say "building $t"
 		$FUZZ_CC $CFLAGS_F -fsanitize=fuzzer "$src" "$OUT/libfuzzcore.a" $FUZZ_LIBS -lm -lpthread \
 			-o "$OUT/$t" || { echo "fuzz: building $t failed" >&2; exit 1; }
