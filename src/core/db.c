@@ -161,6 +161,24 @@ fail:
 	return s;
 }
 
+dd_status dd_report_row(dd_db *db, const char *sql, int64_t id, sqlite3_stmt **out,
+			dd_err *err)
+{
+	sqlite3_stmt *st = *out = dd_stmt(db, sql, err);
+	if (!st)
+		return err ? err->status : DD_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return DD_OK;
+	*out = NULL;
+	dd_status s = rc == SQLITE_DONE
+		? dd_fail(err, DD_ENOTFOUND, _("no report #%lld"), (long long)id)
+		: dd_db_error(db, err, _("reading the report"));
+	sqlite3_reset(st);
+	return s;
+}
+
 dd_status dd_step_done(dd_db *db, sqlite3_stmt *st, dd_err *err, const char *what)
 {
 	int rc = sqlite3_step(st);

@@ -50,6 +50,12 @@ dd_status dd_claim_due(dd_db *db, const char *any, const char *pick, const char 
 		       int64_t (*row)(sqlite3_stmt *st, void *arg), void *arg,
 		       const char *reading, const char *claiming, dd_err *err);
 
+/* Runs sql, whose one parameter is a report's id, and leaves *st on the
+ * report's row for the caller to read and then sqlite3_reset. DD_ENOTFOUND
+ * "no report #N" when there is none, or the database's error. */
+dd_status dd_report_row(dd_db *db, const char *sql, int64_t id, sqlite3_stmt **st,
+			dd_err *err);
+
 /* Binding helpers: NULL or 0-length string, and 0 id, bind NULL. */
 void dd_bind_text(sqlite3_stmt *st, int i, const char *s);
 void dd_bind_id(sqlite3_stmt *st, int i, int64_t id);

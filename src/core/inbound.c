@@ -579,14 +579,10 @@ static dd_status edit_report(dd_db *db, const dd_inbound *in, int64_t report, co
 	static const char put[] =
 		"UPDATE reports SET text = ?2, updated_at = ?3, updated_by = ?4, "
 		"version = version + 1 WHERE id = ?1";
-	sqlite3_stmt *st = dd_stmt(db, get, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_int64(st, 1, report);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return dd_fail(err, DD_ENOTFOUND, _("no report #%lld"), (long long)report);
-	}
+	sqlite3_stmt *st;
+	dd_status s = dd_report_row(db, get, report, &st, err);
+	if (s)
+		return s;
 	char *before = dd_col_strdup(st, 0);
 	int64_t version = sqlite3_column_int64(st, 1);
 	sqlite3_reset(st);
@@ -607,7 +603,6 @@ static dd_status edit_report(dd_db *db, const dd_inbound *in, int64_t report, co
 	dd_actor a = messenger_actor(in);
 	char who[160];
 	dd_actor_label(&a, who, sizeof who);
-	dd_status s;
 	if (!(st = dd_stmt(db, put, err))) {
 		s = err ? err->status : DD_EDB;
 		goto out;

@@ -71,14 +71,10 @@ dd_status dd_outbox_to_reporter(dd_db *db, int64_t report, int64_t event, const 
 	static const char sql[] =
 		"SELECT r.channel, r.reporter_id, p.phone, p.telegram_id, r.sender "
 		"FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id WHERE r.id = ?";
-	sqlite3_stmt *st = dd_stmt(db, sql, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_int64(st, 1, report);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return dd_fail(err, DD_ENOTFOUND, _("no report #%lld"), (long long)report);
-	}
+	sqlite3_stmt *st;
+	dd_status s = dd_report_row(db, sql, report, &st, err);
+	if (s)
+		return s;
 	char *channel = dd_col_strdup(st, 0);
 	int64_t reporter = sqlite3_column_int64(st, 1);
 	char *phone = dd_col_strdup(st, 2);
@@ -100,7 +96,7 @@ dd_status dd_outbox_to_reporter(dd_db *db, int64_t report, int64_t event, const 
 		ch = "whatsapp";
 		snprintf(addr, sizeof addr, "%s", phone && *phone ? phone : sender);
 	}
-	dd_status s = DD_OK;
+	s = DD_OK;
 	if (ch)
 		s = insert_row(db, report, event, "reporter", 0, reporter, ch, addr, kind, body, NULL,
 			       err);

@@ -146,17 +146,10 @@ static dd_status load_row(dd_db *db, int64_t id, struct row *r, dd_err *err)
 		"LEFT JOIN reporters p ON p.id = r.reporter_id "
 		"LEFT JOIN organisations g ON g.id = r.org_id WHERE r.id = ?";
 	memset(r, 0, sizeof *r);
-	sqlite3_stmt *st = dd_stmt(db, sql, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
-			return dd_fail(err, DD_ENOTFOUND, _("no report #%lld"), (long long)id);
-		return dd_db_error(db, err, _("reading the report"));
-	}
+	sqlite3_stmt *st;
+	dd_status s = dd_report_row(db, sql, id, &st, err);
+	if (s)
+		return s;
 	r->id = id;
 	r->version = sqlite3_column_int64(st, 0);
 	r->status = (dd_report_status)dd_rs_parse((const char *)sqlite3_column_text(st, 1));

@@ -77,19 +77,13 @@ dd_status dd_report_get(dd_db *db, int64_t id, dd_report *out, dd_err *err)
 {
 	static const char sql[] = REPORT_COLS "FROM reports r " REPORT_JOINS "WHERE r.id = ?";
 	memset(out, 0, sizeof *out);
-	sqlite3_stmt *st = dd_stmt(db, sql, err);
-	if (!st)
-		return err ? err->status : DD_EDB;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		report_row(st, out);
+	sqlite3_stmt *st;
+	dd_status s = dd_report_row(db, sql, id, &st, err);
+	if (s)
+		return s;
+	report_row(st, out);
 	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return DD_OK;
-	if (rc == SQLITE_DONE)
-		return dd_fail(err, DD_ENOTFOUND, _("no report #%lld"), (long long)id);
-	return dd_db_error(db, err, _("reading the report"));
+	return DD_OK;
 }
 
 /* Turns what a person typed into an FTS5 query: every word must match, as a
