@@ -10,40 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fixture.h"
-#include "../../src/gateway/adapters.h"
-
-static gw_batch parse_ok(const char *body)
-{
-	gw_batch b;
-	dd_err err = {0};
-	if (tg_parse_updates(body, strlen(body), &b, &err))
-		fail_msg("parse: %s", err.msg);
-	return b;
-}
-
-static gw_batch parse_fixture(const char *name)
-{
-	size_t len;
-	char *body = fixture(name, &len);
-	gw_batch b;
-	dd_err err = {0};
-	if (tg_parse_updates(body, len, &b, &err))
-		fail_msg("%s: %s", name, err.msg);
-	free(body);
-	return b;
-}
-
-static void parse_fails(const char *body, size_t len, const char *words)
-{
-	gw_batch b;
-	dd_err err = {0};
-	assert_int_equal(tg_parse_updates(body, len, &b, &err), DD_EINVAL);
-	if (!strstr(err.msg, words))
-		fail_msg("error '%s' does not say '%s'", err.msg, words);
-	assert_int_equal(b.nmsgs, 0);
-	gw_batch_free(&b);
-}
+#define PARSE tg_parse_updates
+#include "parse.h"
 
 static void text_fixture(void **state)
 {

@@ -12,41 +12,9 @@
 
 #include <openssl/hmac.h>
 
-#include "fixture.h"
-#include "../../src/gateway/adapters.h"
+#define PARSE wa_parse_webhook
+#include "parse.h"
 #include "../../src/gateway/server.h"
-
-static gw_batch parse_ok(const char *body)
-{
-	gw_batch b;
-	dd_err err = {0};
-	if (wa_parse_webhook(body, strlen(body), &b, &err))
-		fail_msg("parse: %s", err.msg);
-	return b;
-}
-
-static gw_batch parse_fixture(const char *name)
-{
-	size_t len;
-	char *body = fixture(name, &len);
-	gw_batch b;
-	dd_err err = {0};
-	if (wa_parse_webhook(body, len, &b, &err))
-		fail_msg("%s: %s", name, err.msg);
-	free(body);
-	return b;
-}
-
-static void parse_fails(const char *body, size_t len, const char *words)
-{
-	gw_batch b;
-	dd_err err = {0};
-	assert_int_equal(wa_parse_webhook(body, len, &b, &err), DD_EINVAL);
-	if (!strstr(err.msg, words))
-		fail_msg("error '%s' does not say '%s'", err.msg, words);
-	assert_int_equal(b.nmsgs, 0);
-	gw_batch_free(&b);
-}
 
 static void text_fixture(void **state)
 {
