@@ -50,21 +50,32 @@ dd_status dd_db_error(dd_db *db, dd_err *err, const char *what)
 	}
 }
 
-sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err)
+/* A cached statement, as new: reset, no bindings. */
+static sqlite3_stmt *reused(sqlite3_stmt *st)
 {
-	for (size_t i = 0; i < db->nstmts; i++) {
-		if (db->stmts[i].sql == sql) {
-			sqlite3_stmt *st = db->stmts[i].st;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return st;
-		}
-	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+static sqlite3_stmt *prepare(dd_db *db, const char *sql, dd_err *err)
+{
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
 		dd_db_error(db, err, _("preparing a query"));
 		return NULL;
 	}
+	return st;
+}
+
+sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err)
+{
+	for (size_t i = 0; i < db->nstmts; i++)
+		if (db->stmts[i].sql == sql)
+			return reused(db->stmts[i].st);
+	sqlite3_stmt *st = prepare(db, sql, err);
+	if (!st)
+		return NULL;
 	if (db->nstmts == db->capstmts) {
 		db->capstmts = db->capstmts ? db->capstmts * 2 : 32;
 		db->stmts = dd_xrealloc(db->stmts, db->capstmts * sizeof *db->stmts);
@@ -75,19 +86,12 @@ sqlite3_stmt *dd_stmt(dd_db *db, const char *sql, dd_err *err)
 
 sqlite3_stmt *dd_stmt_built(dd_db *db, const char *sql, dd_err *err)
 {
-	for (size_t i = 0; i < db->nbuilt; i++) {
-		if (strcmp(db->built[i].sql, sql) == 0) {
-			sqlite3_stmt *st = db->built[i].st;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return st;
-		}
-	}
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-		dd_db_error(db, err, _("preparing a query"));
+	for (size_t i = 0; i < db->nbuilt; i++)
+		if (strcmp(db->built[i].sql, sql) == 0)
+			return reused(db->built[i].st);
+	sqlite3_stmt *st = prepare(db, sql, err);
+	if (!st)
 		return NULL;
-	}
 	if (db->nbuilt == 64) { /* unlikely: forget the oldest shape */
 		free((char *)db->built[0].sql);
 		sqlite3_finalize(db->built[0].st);

@@ -102,6 +102,26 @@ char *tui_prompt(struct tui *t, const char *label, const char *initial)
 	return result;
 }
 
+/* The keys that move in a list of n rows (arrows, a page of page rows),
+ * and a resize; true when ch was one of them. */
+static bool list_key(struct tui *t, wint_t ch, size_t *cur, size_t n, size_t page)
+{
+	if (ch == KEY_DOWN && *cur + 1 < n)
+		(*cur)++;
+	else if (ch == KEY_UP && *cur > 0)
+		(*cur)--;
+	else if (ch == KEY_NPAGE)
+		*cur = *cur + page < n ? *cur + page : (n ? n - 1 : 0);
+	else if (ch == KEY_PPAGE)
+		*cur = *cur > page ? *cur - page : 0;
+	else if (ch == KEY_RESIZE) {
+		getmaxyx(stdscr, t->rows, t->cols);
+		tui_draw(t);
+	} else
+		return ch == KEY_DOWN || ch == KEY_UP;
+	return true;
+}
+
 int tui_menu(struct tui *t, const char *title, const char *const *items, size_t n, size_t initial)
 {
 	size_t cur = initial < n ? initial : 0;
@@ -132,10 +152,8 @@ int tui_menu(struct tui *t, const char *title, const char *const *items, size_t 
 		if (rc == ERR)
 			continue;
 		if (rc == KEY_CODE_YES) {
-			if (ch == KEY_DOWN && cur + 1 < n) cur++;
-			else if (ch == KEY_UP && cur > 0) cur--;
-			else if (ch == KEY_ENTER) { result = (int)cur; break; }
-			else if (ch == KEY_RESIZE) { getmaxyx(stdscr, t->rows, t->cols); tui_draw(t); }
+			if (ch == KEY_ENTER) { result = (int)cur; break; }
+			list_key(t, ch, &cur, n, (size_t)(h - 2));
 			continue;
 		}
 		if (ch == 'j' && cur + 1 < n) cur++;
@@ -250,13 +268,9 @@ char *tui_pick_officer(struct tui *t, const dd_report *r)
 		if (rc == ERR)
 			continue;
 		if (rc == KEY_CODE_YES) {
-			if (ch == KEY_DOWN && cur + 1 < ns) cur++;
-			else if (ch == KEY_UP && cur > 0) cur--;
-			else if (ch == KEY_NPAGE) cur = cur + (size_t)h < ns ? cur + (size_t)h : (ns ? ns - 1 : 0);
-			else if (ch == KEY_PPAGE) cur = cur > (size_t)h ? cur - (size_t)h : 0;
-			else if (ch == KEY_RESIZE) { getmaxyx(stdscr, t->rows, t->cols); tui_draw(t); }
-			else if (ch == KEY_ENTER && ns) { result = dd_xstrdup(all[shown[cur]].badge); break; }
-			else edit_key(filter, 64, rc, ch);
+			if (ch == KEY_ENTER && ns) { result = dd_xstrdup(all[shown[cur]].badge); break; }
+			else if (!list_key(t, ch, &cur, ns, (size_t)h))
+				edit_key(filter, 64, rc, ch);
 			continue;
 		}
 		if ((ch == '\r' || ch == '\n') && ns) {
